@@ -1,0 +1,83 @@
+"""Fixtures shared by every test module: data folders on disk and the real smap data set."""
+from pathlib import Path
+
+import pytest
+
+REPO_DIR = Path(__file__).resolve().parent
+SMAP_DIR = REPO_DIR.parent / "shared" / "smap-data"
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with nothing cached: data made without an import all looks like one version."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def smap_dir() -> Path:
+    if not (SMAP_DIR / "user_data.csv").is_file():
+        pytest.skip(f"the real data set is not at {SMAP_DIR}")
+    return SMAP_DIR
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path):
+    """A data folder writer: data_dir(customers="id,area,tariff\\n...", files={"3000.csv": "..."})."""
+
+    def write(customers: str | bytes = "id,area,tariff\n", files: dict[str, str | bytes] | None = None) -> Path:
+        folder = tmp_path / "data"
+        (folder / "consumption").mkdir(parents=True, exist_ok=True)
+        write_bytes(folder / "user_data.csv", customers)
+        for name, content in (files or {}).items():
+            write_bytes(folder / "consumption" / name, content)
+        return folder
+
+    return write
+
+
+def write_bytes(path: Path, content: str | bytes) -> None:
+    path.write_bytes(content.encode() if isinstance(content, str) else content)
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright (`make test` installs it; Playwright never downloads one)."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make chromium` (apt-get install chromium)")
+    import os
+
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make are still sync.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh browser tab that records console errors and any request leaving the live server."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    tab = context.new_page()
+    tab.console_errors = []
+    tab.external_requests = []
+    tab.on("console", lambda message: message.type == "error" and tab.console_errors.append(message.text))
+    tab.on("pageerror", lambda error: tab.console_errors.append(str(error)))
+    tab.on(
+        "request",
+        lambda request: request.url.startswith((live_server.url, "data:", "blob:"))
+        or tab.external_requests.append(request.url),
+    )
+    yield tab
+    context.close()
