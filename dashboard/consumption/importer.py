@@ -1,0 +1,540 @@
+"""Import a data folder (`user_data.csv` and `consumption/<id>.csv`) into the database.
+
+The whole run is one transaction: readers see the data as it was before or as it is after, never a
+half-imported customer, and a run killed at any moment leaves the database as it was. Aggregates are
+written beside the readings in that same transaction. Each customer's readings come from one file,
+so a changed file replaces that customer's readings, and an unchanged one (same SHA-256, same
+duplicate policy) is skipped.
+"""
+import hashlib
+import logging
+import time
+from bisect import bisect_left
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date as date_type
+from datetime import datetime
+from itertools import repeat
+from operator import add, neg
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from .models import (
+    HALF_HOURS_PER_DAY,
+    Customer,
+    DailyConsumption,
+    GroupDaily,
+    GroupHalfHour,
+    ImportFile,
+    ImportRun,
+    ProfileMonth,
+    Reading,
+    RejectedRow,
+    SupersededReading,
+)
+from .parsing import (
+    CUSTOMER_FILE_NAME,
+    DUPLICATE_POLICIES,
+    FileRejected,
+    ParsedReadings,
+    Rejected,
+    parse_customers,
+    prepare_file,
+)
+
+log = logging.getLogger("consumption.import")
+BASE_LOAD_READINGS = 8
+Progress = Callable[[int, int, str], None]
+
+
+class FatalImportError(Exception):
+    """A problem that stops the run before anything is written; the message names the file."""
+
+
+@dataclass
+class ImportReport:
+    run_id: int
+    files_imported: int = 0
+    files_unchanged: int = 0
+    files_skipped: int = 0
+    rows_read: int = 0
+    readings_stored: int = 0
+    rows_rejected: int = 0
+    rows_superseded: int = 0
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows_read / self.seconds if self.seconds else 0.0
+
+
+def import_data(
+    data_dir: Path | str, on_duplicate: str = "last", progress: Progress | None = None
+) -> ImportReport:
+    """Import `data_dir`; raises FatalImportError, with nothing written, if it cannot be read at all."""
+    started = time.perf_counter()
+    if on_duplicate not in DUPLICATE_POLICIES:
+        raise FatalImportError(f"--on-duplicate must be one of {', '.join(DUPLICATE_POLICIES)}")
+    data_dir = Path(data_dir)
+    customers_path = data_dir / "user_data.csv"
+    parsed_customers = _read_customers(data_dir, customers_path)
+    consumption_dir = data_dir / "consumption"
+
+    ImportRun.objects.filter(status=ImportRun.Status.RUNNING).update(
+        status=ImportRun.Status.INTERRUPTED, message="the run stopped before it finished"
+    )
+    run = ImportRun.objects.create(
+        started_at=datetime.now(), data_dir=str(data_dir.resolve()), on_duplicate=on_duplicate
+    )
+    report = ImportReport(run_id=run.pk)
+    log.info("import started run=%s data_dir=%s on_duplicate=%s", run.pk, data_dir, on_duplicate)
+    try:
+        with transaction.atomic():
+            importer = _Importer(run, report, on_duplicate)
+            importer.import_customers(customers_path, parsed_customers)
+            importer.import_readings(_consumption_files(consumption_dir, report), progress)
+            _finish(run, report, ImportRun.Status.COMPLETED)
+    except BaseException as problem:
+        ImportRun.objects.filter(pk=run.pk).update(
+            status=ImportRun.Status.FAILED, finished_at=datetime.now(), message=repr(problem)[:2000]
+        )
+        log.error("import failed run=%s error=%r", run.pk, problem)
+        raise
+    report.seconds = time.perf_counter() - started  # the commit included
+    log.info(
+        "import completed run=%s files_imported=%s files_unchanged=%s files_skipped=%s rows_read=%s "
+        "stored=%s rejected=%s superseded=%s seconds=%.2f",
+        run.pk, report.files_imported, report.files_unchanged, report.files_skipped, report.rows_read,
+        report.readings_stored, report.rows_rejected, report.rows_superseded, report.seconds,
+    )
+    return report
+
+
+def _read_customers(data_dir: Path, path: Path):
+    if not data_dir.is_dir():
+        raise FatalImportError(f"{data_dir}: data folder not found")
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise FatalImportError(f"{path}: file not found") from None
+    except OSError as problem:
+        raise FatalImportError(f"{path}: cannot be read ({problem.strerror})") from None
+    try:
+        parsed = parse_customers(data, path.name)
+    except FileRejected as problem:
+        raise FatalImportError(f"{path}: {problem}") from None
+    parsed.sha256 = hashlib.sha256(data).hexdigest()
+    return parsed
+
+
+def _consumption_files(folder: Path, report: ImportReport) -> list[Path]:
+    if not folder.is_dir():
+        report.notes.append(f"{folder}: folder not found; customers are imported with no readings")
+        return []
+    return sorted(folder.iterdir())
+
+
+def _finish(run: ImportRun, report: ImportReport, status: str) -> None:
+    run.status = status
+    run.finished_at = datetime.now()
+    for name in (
+        "files_imported", "files_unchanged", "files_skipped", "rows_read", "readings_stored",
+        "rows_rejected", "rows_superseded",
+    ):
+        setattr(run, name, getattr(report, name))
+    run.message = "\n".join(report.notes)
+    run.save()
+
+
+class _GroupTotals:
+    """Pending changes to one area-and-tariff group's half-hourly and daily sums.
+
+    Customers of a group mostly share one grid of timestamps: while they do, their values are
+    added element-wise in C (`map(add, ...)`) rather than one dictionary update per reading.
+    """
+
+    def __init__(self) -> None:
+        self.grid: list[str] = []  # timestamps shared by every reading added so far
+        self.grid_wh: list[float] = []
+        self.grid_readings = 0  # readings added at each grid timestamp
+        self.other: dict[str, list] = {}  # timestamp -> [wh, readings], off the grid
+        self.days: dict[str, list] = {}  # date -> [wh, readings, customers]
+
+    def add(self, timestamps: list[str], values: list[float], days: Iterable[tuple], sign: int) -> None:
+        if not self.grid and not self.other:
+            self.grid = timestamps
+            self.grid_wh = [sign * wh for wh in values]
+            self.grid_readings = sign
+        elif timestamps == self.grid:
+            self.grid_wh = list(map(add, self.grid_wh, values if sign > 0 else map(neg, values)))
+            self.grid_readings += sign
+        else:
+            other = self.other
+            for timestamp, wh in zip(timestamps, values):
+                slot = other.get(timestamp)
+                if slot is None:
+                    other[timestamp] = [sign * wh, sign]
+                else:
+                    slot[0] += sign * wh
+                    slot[1] += sign
+        for date, wh, readings, *_ in days:
+            slot = self.days.get(date)
+            if slot is None:
+                self.days[date] = [sign * wh, sign * readings, sign]
+            else:
+                slot[0] += sign * wh
+                slot[1] += sign * readings
+                slot[2] += sign
+
+    def half_hours(self) -> dict[str, list]:
+        """timestamp -> [wh, readings] over grid and off-grid changes together."""
+        merged = {timestamp: [wh, self.grid_readings] for timestamp, wh in zip(self.grid, self.grid_wh)}
+        for timestamp, (wh, readings) in self.other.items():
+            slot = merged.setdefault(timestamp, [0.0, 0])
+            slot[0] += wh
+            slot[1] += readings
+        return merged
+
+
+class _Importer:
+    def __init__(self, run: ImportRun, report: ImportReport, on_duplicate: str) -> None:
+        self.run = run
+        self.report = report
+        self.on_duplicate = on_duplicate
+        self.customers: dict[int, Customer] = {}
+        self.moved: dict[int, tuple[str, str]] = {}  # customer -> the group it used to be in
+        self.groups: dict[tuple[str, str], _GroupTotals] = {}
+        self.postgres = connection.vendor == "postgresql"
+        self.tables = {
+            model: connection.ops.quote_name(model._meta.db_table)
+            for model in (Reading, DailyConsumption, ProfileMonth, GroupDaily, GroupHalfHour, Customer)
+        }
+
+    # Customers -----------------------------------------------------------------------------
+
+    def import_customers(self, path: Path, parsed) -> None:
+        record = ImportFile.objects.create(
+            run=self.run, path=str(path), sha256=parsed.sha256, status=ImportFile.Status.IMPORTED,
+            rows_read=parsed.rows_read, readings_stored=0, rows_rejected=len(parsed.rejected),
+        )
+        self._record_rejected(record, parsed.rejected)
+        existing = {customer.pk: customer for customer in Customer.objects.all()}
+        new, changed = [], []
+        for customer_id, (area, tariff) in parsed.customers.items():
+            customer = existing.get(customer_id)
+            if customer is None:
+                customer = Customer(id=customer_id, area=area, tariff=tariff)
+                new.append(customer)
+            elif (customer.area, customer.tariff) != (area, tariff):
+                self.moved[customer_id] = (customer.area, customer.tariff)
+                customer.area, customer.tariff = area, tariff
+                changed.append(customer)
+            self.customers[customer_id] = customer
+        Customer.objects.bulk_create(new, batch_size=500)
+        Customer.objects.bulk_update(changed, ["area", "tariff"], batch_size=500)
+        unlisted = len(set(existing) - set(parsed.customers))
+        if unlisted:
+            self.report.notes.append(
+                f"{unlisted} customer(s) in the database are not in {path.name}; their data is kept"
+            )
+        if parsed.rejected:
+            self.report.notes.append(f"{path.name}: {len(parsed.rejected)} row(s) rejected")
+
+    # Readings ------------------------------------------------------------------------------
+
+    def import_readings(self, paths: list[Path], progress: Progress | None) -> None:
+        by_customer: dict[int, Path] = {}
+        for path in paths:
+            match = CUSTOMER_FILE_NAME.match(path.name)
+            if not path.is_file() or match is None:
+                self._note_file(path, ImportFile.Status.IGNORED, "not named <customer id>.csv")
+            elif int(match[1]) not in self.customers:
+                self._note_file(
+                    path, ImportFile.Status.UNKNOWN_CUSTOMER,
+                    f"customer {int(match[1])} is not in user_data.csv; file skipped",
+                    customer_id=int(match[1]),
+                )
+            else:
+                by_customer[int(match[1])] = path
+        # Readings of a customer who changed group must leave the old group even without a file.
+        for customer_id in self.moved:
+            if customer_id not in by_customer and self.customers[customer_id].readings_count:
+                self._move_group(self.customers[customer_id])
+        # One group after another keeps a single group's half-hourly sums in memory at a time.
+        order = sorted(by_customer, key=lambda pk: (self.customers[pk].area, self.customers[pk].tariff, pk))
+        current_group = None
+        for done, customer_id in enumerate(order):
+            customer, path = self.customers[customer_id], by_customer[customer_id]
+            if (customer.area, customer.tariff) != current_group:
+                self._flush_groups()
+                current_group = (customer.area, customer.tariff)
+            sha256, outcome = prepare_file(path, self._known_sha256(customer), self.on_duplicate, settings.TIME_ZONE)
+            if outcome is None:
+                self.report.files_unchanged += 1
+                ImportFile.objects.create(
+                    run=self.run, path=str(path), customer_id=customer.pk, sha256=sha256,
+                    status=ImportFile.Status.UNCHANGED, note="same content as the last import; skipped",
+                )
+            elif isinstance(outcome, ParsedReadings):
+                self._replace_readings(customer, path, sha256, outcome)
+            elif isinstance(outcome, FileRejected):
+                self._reject_file(customer, path, sha256, outcome)
+            else:
+                self._note_file(path, ImportFile.Status.REJECTED, f"cannot be read ({outcome.strerror})",
+                                customer_id=customer.pk)
+            if progress:
+                progress(done + 1, len(order), path.name)
+        self._flush_groups()
+
+    def _known_sha256(self, customer: Customer) -> str | None:
+        """The hash under which the customer's file may be skipped as unchanged, if any."""
+        if customer.source_policy != self.on_duplicate or customer.pk in self.moved:
+            return None
+        return customer.source_sha256 or None
+
+    def _reject_file(self, customer: Customer, path: Path, sha256: str, problem: FileRejected) -> None:
+        record = self._note_file(
+            path, ImportFile.Status.REJECTED, f"{problem}; the customer's readings are left as they were",
+            customer_id=customer.pk, sha256=sha256, rows_read=problem.rows_read,
+            rows_rejected=problem.rows_read,
+        )
+        self._record_rejected(record, problem.rows)
+        self.report.rows_read += problem.rows_read
+        self.report.rows_rejected += problem.rows_read
+        if customer.pk in self.moved and customer.readings_count:
+            self._move_group(customer)
+
+    def _replace_readings(self, customer: Customer, path: Path, sha256: str, parsed: ParsedReadings) -> None:
+        old_group = self.moved.get(customer.pk, (customer.area, customer.tariff))
+        if customer.readings_count:
+            self._subtract_existing(customer, old_group)
+        days = daily_totals(parsed.timestamps, parsed.values)
+        self._insert_readings(customer.pk, parsed.timestamps, parsed.values)
+        self._insert(
+            DailyConsumption, ("customer_id", "date", "wh", "readings", "peak_wh", "peak_at", "base_wh"),
+            [(customer.pk, *day) for day in days],
+        )
+        self._insert(
+            ProfileMonth, ("customer_id", "month", "weekend", "slot", "wh", "readings"),
+            [(customer.pk, *row) for row in monthly_profiles(parsed.timestamps, parsed.values)],
+        )
+        self._group(customer.area, customer.tariff).add(parsed.timestamps, parsed.values, days, +1)
+        record = ImportFile.objects.create(
+            run=self.run, path=str(path), customer_id=customer.pk, sha256=sha256,
+            status=ImportFile.Status.IMPORTED, rows_read=parsed.rows_read,
+            readings_stored=len(parsed.timestamps), rows_rejected=len(parsed.rejected),
+            rows_superseded=len(parsed.superseded),
+        )
+        self._record_rejected(record, parsed.rejected)
+        SupersededReading.objects.bulk_create(
+            [
+                SupersededReading(
+                    file=record, customer_id=customer.pk, timestamp=item.timestamp,
+                    superseded_wh=item.superseded_wh, superseded_line=item.superseded_line,
+                    kept_wh=item.kept_wh, kept_line=item.kept_line,
+                )
+                for item in parsed.superseded
+            ],
+            batch_size=500,
+        )
+        self._update_customer_totals(customer, parsed.timestamps, parsed.values, days, record, sha256)
+        report = self.report
+        report.files_imported += 1
+        report.rows_read += parsed.rows_read
+        report.readings_stored += len(parsed.timestamps)
+        report.rows_rejected += len(parsed.rejected)
+        report.rows_superseded += len(parsed.superseded)
+
+    def _subtract_existing(self, customer: Customer, group: tuple[str, str]) -> None:
+        """Take the customer's current readings out of the group sums and out of the tables."""
+        self._group(*group).add(*self._stored(customer), -1)
+        with connection.cursor() as cursor:
+            for model in (Reading, DailyConsumption, ProfileMonth):
+                cursor.execute(f"DELETE FROM {self.tables[model]} WHERE customer_id = %s", [customer.pk])
+
+    def _move_group(self, customer: Customer) -> None:
+        """Move a customer's unchanged readings from their old group's sums to their new group's."""
+        stored = self._stored(customer)
+        self._group(*self.moved[customer.pk]).add(*stored, -1)
+        self._group(customer.area, customer.tariff).add(*stored, +1)
+
+    def _stored(self, customer: Customer) -> tuple[list[str], list[float], list[tuple]]:
+        """The customer's stored readings (timestamps, values) and daily (date, wh, readings) rows."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT timestamp, wh FROM {self.tables[Reading]} WHERE customer_id = %s ORDER BY timestamp",
+                [customer.pk],
+            )
+            timestamps, values = as_columns(cursor.fetchall())
+            cursor.execute(
+                f"SELECT date, wh, readings FROM {self.tables[DailyConsumption]} WHERE customer_id = %s",
+                [customer.pk],
+            )
+            days = [(str(date), wh, readings) for date, wh, readings in cursor.fetchall()]
+        return timestamps, values, days
+
+    def _insert_readings(self, customer_id: int, timestamps: list[str], values: list[float]) -> None:
+        if not timestamps:
+            return
+        if self.postgres:
+            prefix = f"{customer_id}\t"
+            block = "".join(f"{prefix}{timestamp}\t{wh!r}\n" for timestamp, wh in zip(timestamps, values))
+            with connection.cursor() as cursor:
+                with cursor.cursor.copy(
+                    f"COPY {self.tables[Reading]} (customer_id, timestamp, wh) FROM STDIN"
+                ) as copy:
+                    copy.write(block)
+            return
+        self._insert(Reading, ("customer_id", "timestamp", "wh"), zip(repeat(customer_id), timestamps, values))
+
+    def _update_customer_totals(self, customer, timestamps, values, days, record: ImportFile, sha256: str) -> None:
+        for name, value in whole_history(timestamps, values, days).items():
+            setattr(customer, name, value)
+        customer.source_file = record
+        customer.source_sha256 = sha256
+        customer.source_policy = self.on_duplicate
+        customer.save(
+            update_fields=[
+                "readings_count", "total_wh", "days_with_data", "first_reading_at", "last_reading_at",
+                "peak_wh", "peak_at", "source_file", "source_sha256", "source_policy",
+            ]
+        )
+
+    # Group aggregates ----------------------------------------------------------------------
+
+    def _group(self, area: str, tariff: str) -> _GroupTotals:
+        return self.groups.setdefault((area, tariff), _GroupTotals())
+
+    def _flush_groups(self) -> None:
+        """Add the pending changes to GroupHalfHour and GroupDaily, then drop rows left empty."""
+        for (area, tariff), totals in self.groups.items():
+            self._insert(
+                GroupHalfHour, ("area", "tariff", "timestamp", "wh", "readings"),
+                [(area, tariff, ts, wh, n) for ts, (wh, n) in totals.half_hours().items() if n or wh],
+                key=("area", "tariff", "timestamp"), add=("wh", "readings"),
+            )
+            self._insert(
+                GroupDaily, ("area", "tariff", "date", "wh", "readings", "customers"),
+                [(area, tariff, date, wh, n, c) for date, (wh, n, c) in totals.days.items() if n or c or wh],
+                key=("area", "tariff", "date"), add=("wh", "readings", "customers"),
+            )
+            with connection.cursor() as cursor:
+                for model in (GroupHalfHour, GroupDaily):
+                    cursor.execute(
+                        f"DELETE FROM {self.tables[model]} WHERE area = %s AND tariff = %s AND readings <= 0",
+                        [area, tariff],
+                    )
+        self.groups = {}
+
+    def _insert(self, model, columns: tuple[str, ...], rows: Iterable[tuple], key=(), add=()) -> None:
+        """Insert rows in bulk; with `key`, a row whose key exists adds its `add` columns to the stored ones.
+
+        PostgreSQL gets COPY (through a temporary table when adding); SQLite one executemany.
+        """
+        table = self.tables[model]
+        names = ", ".join(columns)
+        on_conflict = ""
+        if key:
+            on_conflict = f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET " + ", ".join(
+                f"{name} = {table}.{name} + excluded.{name}" for name in add
+            )
+        with connection.cursor() as cursor:
+            if not self.postgres:
+                # sqlite3's own executemany: Django's wrapper tees every row to look for named parameters.
+                placeholders = ", ".join(["?"] * len(columns))
+                cursor.cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders}){on_conflict}", rows)
+                return
+            target = table
+            if key:
+                target = connection.ops.quote_name(f"staging_{model._meta.db_table}")
+                cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {target} (LIKE {table}) ON COMMIT DROP")
+                cursor.execute(f"TRUNCATE {target}")
+            with cursor.cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            if key:
+                cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {target}{on_conflict}")
+
+    # Records -------------------------------------------------------------------------------
+
+    def _note_file(self, path: Path, status: str, note: str, **fields) -> ImportFile:
+        self.report.files_skipped += 1
+        self.report.notes.append(f"{path}: {note}")
+        return ImportFile.objects.create(run=self.run, path=str(path), status=status, note=note, **fields)
+
+    def _record_rejected(self, record: ImportFile, rows: list[Rejected]) -> None:
+        RejectedRow.objects.bulk_create(
+            [RejectedRow(file=record, line_number=row.line_number, raw=row.raw, reason=row.reason) for row in rows],
+            batch_size=500,
+        )
+
+
+def daily_totals(timestamps: list[str], values: list[float]) -> list[tuple]:
+    """Per day of time-ordered readings: (date, wh, readings, peak_wh, peak_at, base_wh)."""
+    days = []
+    start, count = 0, len(timestamps)
+    while start < count:
+        date = timestamps[start][:10]
+        end = bisect_left(timestamps, date + "~", start)  # "~" sorts after every "YYYY-MM-DD hh:mm:ss"
+        day = values[start:end]
+        peak = max(day)
+        lowest = sorted(day)[:BASE_LOAD_READINGS]
+        base = sum(lowest) / BASE_LOAD_READINGS if len(lowest) == BASE_LOAD_READINGS else None
+        days.append((date, float(sum(day)), end - start, peak, timestamps[start + day.index(peak)], base))
+        start = end
+    return days
+
+
+def monthly_profiles(timestamps: list[str], values: list[float]) -> list[tuple]:
+    """Per month, weekend or not, and half-hour slot of time-ordered readings: (month, weekend, slot, wh, readings)."""
+    sums: dict[tuple[str, bool], tuple[list[float], list[int]]] = {}
+    full_day = [1] * HALF_HOURS_PER_DAY
+    start, count = 0, len(timestamps)
+    while start < count:
+        date = timestamps[start][:10]
+        end = bisect_left(timestamps, date + "~", start)
+        key = (date[:8] + "01", date_type.fromisoformat(date).weekday() >= 5)
+        wh, readings = sums.setdefault(key, ([0.0] * HALF_HOURS_PER_DAY, [0] * HALF_HOURS_PER_DAY))
+        if end - start == HALF_HOURS_PER_DAY:  # a complete day: add it slot by slot in C
+            wh[:] = map(add, wh, values[start:end])
+            readings[:] = map(add, readings, full_day)
+        else:
+            for timestamp, value in zip(timestamps[start:end], values[start:end]):
+                slot = int(timestamp[11:13]) * 2 + (timestamp[14:16] == "30")
+                wh[slot] += value
+                readings[slot] += 1
+        start = end
+    return [
+        (month, weekend, slot, wh[slot], readings[slot])
+        for (month, weekend), (wh, readings) in sums.items()
+        for slot in range(HALF_HOURS_PER_DAY)
+        if readings[slot]
+    ]
+
+
+def whole_history(timestamps: list[str], values: list[float], days: list[tuple]) -> dict:
+    """The Customer fields that summarise time-ordered readings and their daily_totals()."""
+    peak_wh = max(values, default=None)
+    return {
+        "readings_count": len(values),
+        "total_wh": float(sum(values)),
+        "days_with_data": len(days),
+        "first_reading_at": timestamps[0] if timestamps else None,
+        "last_reading_at": timestamps[-1] if timestamps else None,
+        "peak_wh": peak_wh,
+        # index() finds the earliest of equal peaks
+        "peak_at": timestamps[values.index(peak_wh)] if timestamps else None,
+    }
+
+
+def as_columns(rows: list[tuple]) -> tuple[list[str], list[float]]:
+    """(timestamp, wh) rows as fetched, as the importer's parallel lists of text timestamps and Wh."""
+    return [as_text(timestamp) for timestamp, _ in rows], [wh for _, wh in rows]
+
+
+def as_text(moment) -> str:
+    return moment if isinstance(moment, str) else moment.strftime("%Y-%m-%d %H:%M:%S")
+

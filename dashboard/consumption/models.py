@@ -1,0 +1,199 @@
+"""Customers, their half-hourly readings, the aggregates the pages read, and the import log.
+
+Aggregates (Customer's whole-history fields, DailyConsumption, GroupDaily, GroupHalfHour) are
+written only by the importer, in the same transaction as the readings they summarise.
+"""
+from django.db import models
+
+from .queries import (
+    CustomerQuerySet,
+    DailyConsumptionQuerySet,
+    GroupDailyQuerySet,
+    GroupHalfHourQuerySet,
+    ProfileMonthQuerySet,
+    ReadingQuerySet,
+)
+
+HALF_HOURS_PER_DAY = 48
+
+
+class Customer(models.Model):
+    id = models.PositiveIntegerField(primary_key=True)
+    area = models.CharField(max_length=100, db_index=True)
+    tariff = models.CharField(max_length=100, db_index=True)
+
+    # Whole-history aggregates, kept in step with the readings by the importer.
+    readings_count = models.PositiveIntegerField(default=0)
+    total_wh = models.FloatField(default=0)
+    days_with_data = models.PositiveIntegerField(default=0)
+    first_reading_at = models.DateTimeField(null=True, blank=True)
+    last_reading_at = models.DateTimeField(null=True, blank=True)
+    peak_wh = models.FloatField(null=True, blank=True)
+    peak_at = models.DateTimeField(null=True, blank=True)
+
+    # Where the readings came from: an unchanged file under the same policy is skipped.
+    source_file = models.ForeignKey(
+        "ImportFile", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    source_sha256 = models.CharField(max_length=64, blank=True)
+    source_policy = models.CharField(max_length=8, blank=True)
+
+    objects = CustomerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"Customer {self.id} ({self.area}, {self.tariff})"
+
+
+class Reading(models.Model):
+    """Energy used in the half hour starting at `timestamp`, in Wh, as written in the file."""
+
+    pk = models.CompositePrimaryKey("customer", "timestamp")
+    # The primary key's leading column already indexes customer: no second index to maintain.
+    # No database-level constraint either: PostgreSQL's per-row check more than doubled the time
+    # of COPY. Only the importer writes readings, always for a customer it has just written, and
+    # the ORM's CASCADE still deletes them with their customer.
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, db_index=False, db_constraint=False)
+    timestamp = models.DateTimeField()
+    wh = models.FloatField()
+
+    objects = ReadingQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.timestamp:%Y-%m-%d %H:%M} {self.wh} Wh"
+
+
+class DailyConsumption(models.Model):
+    """One customer's day: total, count, peak and base of its half-hourly readings."""
+
+    pk = models.CompositePrimaryKey("customer", "date")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, db_index=False, db_constraint=False)
+    date = models.DateField()
+    wh = models.FloatField()
+    readings = models.PositiveSmallIntegerField()
+    peak_wh = models.FloatField()
+    peak_at = models.DateTimeField()
+    # Mean of the day's 8 lowest half-hourly readings; null on a day with fewer than 8.
+    base_wh = models.FloatField(null=True)
+
+    objects = DailyConsumptionQuerySet.as_manager()
+
+
+class ProfileMonth(models.Model):
+    """One customer's readings in one month, summed per half-hour slot of weekdays or of weekends.
+
+    Average daily profiles of a whole area's customers come from here instead of their readings.
+    """
+
+    pk = models.CompositePrimaryKey("customer", "month", "weekend", "slot")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, db_index=False, db_constraint=False)
+    month = models.DateField(help_text="first day of the month")
+    weekend = models.BooleanField()
+    slot = models.PositiveSmallIntegerField(help_text="half hour of the day: 0 is 00:00, 47 is 23:30")
+    wh = models.FloatField()
+    readings = models.PositiveIntegerField()
+
+    objects = ProfileMonthQuerySet.as_manager()
+
+
+class GroupDaily(models.Model):
+    """All customers of one area and tariff on one day: the summary chart's source."""
+
+    pk = models.CompositePrimaryKey("area", "tariff", "date")
+    area = models.CharField(max_length=100)
+    tariff = models.CharField(max_length=100)
+    date = models.DateField()
+    wh = models.FloatField()
+    # Plain integers: the importer adds signed changes to these counters in one upsert.
+    readings = models.IntegerField()
+    customers = models.IntegerField(help_text="customers with at least one reading that day")
+
+    objects = GroupDailyQuerySet.as_manager()
+
+
+class GroupHalfHour(models.Model):
+    """All customers of one area and tariff in one half hour: the source of combined peak demand."""
+
+    pk = models.CompositePrimaryKey("area", "tariff", "timestamp")
+    area = models.CharField(max_length=100)
+    tariff = models.CharField(max_length=100)
+    timestamp = models.DateTimeField()
+    wh = models.FloatField()
+    readings = models.IntegerField()
+
+    objects = GroupHalfHourQuerySet.as_manager()
+
+
+class ImportRun(models.Model):
+    class Status(models.TextChoices):
+        RUNNING = "running"
+        COMPLETED = "completed"
+        FAILED = "failed"
+        INTERRUPTED = "interrupted"
+
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    data_dir = models.CharField(max_length=1000)
+    on_duplicate = models.CharField(max_length=8)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.RUNNING)
+    message = models.TextField(blank=True)
+    files_imported = models.PositiveIntegerField(default=0)
+    files_unchanged = models.PositiveIntegerField(default=0)
+    files_skipped = models.PositiveIntegerField(default=0)
+    rows_read = models.PositiveIntegerField(default=0)
+    readings_stored = models.PositiveIntegerField(default=0)
+    rows_rejected = models.PositiveIntegerField(default=0)
+    rows_superseded = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"Import {self.pk} ({self.status})"
+
+
+class ImportFile(models.Model):
+    class Status(models.TextChoices):
+        IMPORTED = "imported"
+        UNCHANGED = "unchanged"
+        UNKNOWN_CUSTOMER = "unknown_customer", "unknown customer"
+        REJECTED = "rejected"
+        IGNORED = "ignored"
+
+    run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="files")
+    path = models.CharField(max_length=1000)
+    customer_id = models.PositiveIntegerField(null=True, blank=True, db_index=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices)
+    note = models.TextField(blank=True)
+    rows_read = models.PositiveIntegerField(default=0)
+    readings_stored = models.PositiveIntegerField(default=0)
+    rows_rejected = models.PositiveIntegerField(default=0)
+    rows_superseded = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.path} ({self.status})"
+
+
+class RejectedRow(models.Model):
+    file = models.ForeignKey(ImportFile, on_delete=models.CASCADE, related_name="rejected_rows")
+    line_number = models.PositiveIntegerField()
+    raw = models.TextField()
+    reason = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["file", "line_number"]
+
+
+class SupersededReading(models.Model):
+    """A duplicate timestamp: the value that lost under the duplicate policy and the one kept."""
+
+    file = models.ForeignKey(ImportFile, on_delete=models.CASCADE, related_name="superseded")
+    customer_id = models.PositiveIntegerField()
+    timestamp = models.DateTimeField()
+    superseded_wh = models.FloatField()
+    superseded_line = models.PositiveIntegerField()
+    kept_wh = models.FloatField()
+    kept_line = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["file", "superseded_line"]

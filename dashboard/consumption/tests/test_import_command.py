@@ -1,0 +1,436 @@
+"""`manage.py import`: what lands in the database, what is recorded, and what is refused."""
+import csv
+import io
+from collections import defaultdict
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from consumption.importer import import_data
+from consumption.models import (
+    Customer,
+    DailyConsumption,
+    GroupDaily,
+    GroupHalfHour,
+    ImportFile,
+    ImportRun,
+    ProfileMonth,
+    Reading,
+    RejectedRow,
+    SupersededReading,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+CUSTOMERS = "id,area,tariff\n3000,a1,t1\n3001,a1,t2\n3002,a2,t1\n"
+HEADER = "datetime,consumption\n"
+
+
+def readings_csv(*rows: tuple[str, str]) -> str:
+    return HEADER + "".join(f"{ts},{wh}\n" for ts, wh in rows)
+
+
+def day(date: str, values: list[float]) -> list[tuple[str, str]]:
+    return [(f"{date} {i // 2:02d}:{30 * (i % 2):02d}:00", str(v)) for i, v in enumerate(values)]
+
+
+def run_import(folder: Path, *args: str) -> str:
+    out = io.StringIO()
+    call_command("import", "--data-dir", str(folder), *args, stdout=out, stderr=io.StringIO())
+    return out.getvalue()
+
+
+def readings() -> dict[tuple[int, str], float]:
+    return {
+        (r.customer_id, r.timestamp.strftime("%Y-%m-%d %H:%M:%S")): r.wh for r in Reading.objects.all()
+    }
+
+
+def database_state() -> dict:
+    """Everything the import maintains, apart from its own log."""
+    return {
+        "customers": list(Customer.objects.values().order_by("id")),
+        "readings": readings(),
+        "daily": sorted(DailyConsumption.objects.values_list()),
+        "group_daily": sorted(GroupDaily.objects.values_list()),
+        "group_half_hour": sorted(GroupHalfHour.objects.values_list()),
+        "profile_month": sorted(ProfileMonth.objects.values_list()),
+    }
+
+
+def assert_aggregates_match_readings() -> None:
+    """Recompute every aggregate from the readings in plain Python and compare."""
+    areas = {c.id: (c.area, c.tariff) for c in Customer.objects.all()}
+    per_day: dict = defaultdict(list)
+    group_half_hour: dict = defaultdict(lambda: [0.0, 0])
+    for (customer_id, ts), wh in readings().items():
+        per_day[(customer_id, ts[:10])].append((ts, wh))
+        slot = group_half_hour[(*areas[customer_id], ts)]
+        slot[0] += wh
+        slot[1] += 1
+    expected_daily = {}
+    group_daily: dict = defaultdict(lambda: [0.0, 0, 0])
+    for (customer_id, date), rows in per_day.items():
+        values = sorted(wh for _, wh in rows)
+        peak_wh = max(values)
+        peak_at = min(ts for ts, wh in rows if wh == peak_wh)
+        base = sum(values[:8]) / 8 if len(values) >= 8 else None
+        expected_daily[(customer_id, date)] = (sum(values), len(values), peak_wh, peak_at, base)
+        slot = group_daily[(*areas[customer_id], date)]
+        slot[0] += sum(values)
+        slot[1] += len(values)
+        slot[2] += 1
+    actual_daily = {
+        (d.customer_id, d.date.isoformat()): (
+            d.wh, d.readings, d.peak_wh, d.peak_at.strftime("%Y-%m-%d %H:%M:%S"), d.base_wh
+        )
+        for d in DailyConsumption.objects.all()
+    }
+    assert actual_daily == expected_daily
+    assert {
+        (g.area, g.tariff, g.date.isoformat()): [g.wh, g.readings, g.customers] for g in GroupDaily.objects.all()
+    } == dict(group_daily)
+    assert {
+        (g.area, g.tariff, g.timestamp.strftime("%Y-%m-%d %H:%M:%S")): [g.wh, g.readings]
+        for g in GroupHalfHour.objects.all()
+    } == dict(group_half_hour)
+    profiles: dict = defaultdict(lambda: [0.0, 0])
+    for (customer_id, ts), wh in readings().items():
+        weekend = datetime.fromisoformat(ts).weekday() >= 5
+        slot = profiles[(customer_id, ts[:8] + "01", weekend, int(ts[11:13]) * 2 + int(ts[14:16]) // 30)]
+        slot[0] += wh
+        slot[1] += 1
+    assert {
+        (p.customer_id, p.month.isoformat(), p.weekend, p.slot): [p.wh, p.readings] for p in ProfileMonth.objects.all()
+    } == dict(profiles)
+    for customer in Customer.objects.all():
+        own = {ts: wh for (cid, ts), wh in readings().items() if cid == customer.id}
+        assert customer.readings_count == len(own)
+        assert customer.total_wh == sum(own.values())
+        assert customer.days_with_data == len({ts[:10] for ts in own})
+
+
+def test_it_imports_customers_readings_and_aggregates(data_dir):
+    folder = data_dir(
+        CUSTOMERS,
+        {
+            "3000.csv": readings_csv(*day("2016-07-15", [float(i) for i in range(48)])),
+            "3001.csv": readings_csv(*day("2016-07-15", [10.0] * 48), *day("2016-07-16", [20.0] * 4)),
+        },
+    )
+    output = run_import(folder)
+    assert Customer.objects.count() == 3
+    assert Reading.objects.count() == 100
+    assert Customer.objects.get(id=3002).readings_count == 0  # listed, but no file
+    assert "2 file(s) imported" in output and "readings stored 100" in output
+    assert "rows/s" in output
+    day_row = DailyConsumption.objects.get(customer_id=3000)
+    assert day_row.wh == sum(range(48))
+    assert day_row.peak_wh == 47.0
+    assert day_row.peak_at == datetime(2016, 7, 15, 23, 30)
+    assert day_row.base_wh == sum(range(8)) / 8
+    assert DailyConsumption.objects.get(customer_id=3001, date="2016-07-16").base_wh is None  # 4 readings
+    assert_aggregates_match_readings()
+
+
+def test_it_puts_a_reading_on_the_day_written_in_the_file(data_dir):
+    folder = data_dir(CUSTOMERS, {"3000.csv": readings_csv(("2016-07-15 23:30:00", "5"))})
+    run_import(folder)
+    assert DailyConsumption.objects.get().date.isoformat() == "2016-07-15"
+
+
+@pytest.mark.parametrize(
+    "make_folder, message",
+    [
+        (lambda folder: folder / "missing", "data folder not found"),
+        (lambda folder: write(folder, "notes.txt", ""), "user_data.csv: file not found"),
+        (lambda folder: write(folder, "user_data.csv", "customer,area,tariff\n1,a,t\n"), "expected 'id,area,tariff'"),
+        (lambda folder: write(folder, "user_data.csv", ""), "user_data.csv is empty"),
+        (lambda folder: write(folder, "user_data.csv", b"\xff\xfe\x00i\x00d"), "expected 'id,area,tariff'"),
+    ],
+    ids=["no folder", "no user_data.csv", "wrong header", "empty user_data.csv", "not utf-8"],
+)
+def test_it_stops_on_a_fatal_problem_and_writes_nothing(data_dir, tmp_path, make_folder, message):
+    run_import(data_dir(CUSTOMERS, {"3000.csv": readings_csv(("2016-07-15 00:00:00", "1"))}))
+    before = database_state()
+    runs_before = ImportRun.objects.count()
+    folder = make_folder(tmp_path / "other")
+    with pytest.raises(CommandError, match=message):
+        run_import(folder)
+    assert database_state() == before
+    assert ImportRun.objects.count() == runs_before
+
+
+def write(folder: Path, name: str, content: str | bytes) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes(content.encode() if isinstance(content, str) else content)
+    return folder
+
+
+def test_a_fatal_problem_exits_1_with_one_line_on_stderr(tmp_path):
+    import subprocess
+    import sys
+
+    manage = Path(__file__).resolve().parents[2] / "manage.py"
+    result = subprocess.run(
+        [sys.executable, str(manage), "import", "--data-dir", str(tmp_path / "nowhere")],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0
+    assert "nowhere: data folder not found" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "line, reason",
+    [
+        ("2016-07-15 01:00:00,", "consumption is empty"),
+        ("2016-07-15 01:00:00,abc", "consumption is not a number"),
+        ("2016-07-15 01:00:00,NaN", "consumption is not a finite number"),
+        ("2016-07-15 01:00:00,inf", "consumption is not a finite number"),
+        ("2016-07-15 01:00:00,-3", "consumption is negative"),
+        ("2016-07-15 01:00:00,1e300", "implausibly large"),
+        ("2016-07-15 01:00:00,1_000", "consumption is not a number"),
+        ("yesterday,12", "timestamp is not a date and time"),
+        ("2016-07-15,12", "timestamp is not a date and time"),
+        ("2016-02-30 01:00:00,12", "timestamp is not a date and time"),
+        ("2016-07-15 01:10:00,12", "not the start of a half hour"),
+        ("2016-07-15 01:00:00,12,7", "expected 2 columns, found 3"),
+        ("2016-07-15 01:00:00", "expected 2 columns, found 1"),
+        ("", "blank line"),
+    ],
+)
+def test_it_rejects_a_bad_row_and_imports_the_rows_around_it(data_dir, line, reason):
+    content = HEADER + "2016-07-15 00:00:00,10\n" + line + "\n2016-07-15 00:30:00,20\n"
+    run_import(data_dir(CUSTOMERS, {"3000.csv": content}))
+    assert readings() == {(3000, "2016-07-15 00:00:00"): 10.0, (3000, "2016-07-15 00:30:00"): 20.0}
+    rejected = RejectedRow.objects.get()
+    assert (rejected.line_number, rejected.raw) == (3, line)
+    assert reason in rejected.reason
+    assert rejected.file.path.endswith("3000.csv")
+    file = ImportFile.objects.get(customer_id=3000)
+    assert (file.rows_read, file.readings_stored, file.rows_rejected) == (3, 2, 1)
+
+
+def test_a_rejected_row_never_replaces_a_good_reading(data_dir):
+    content = readings_csv(("2016-07-15 00:00:00", "10"), ("2016-07-15 00:00:00", "-1"), ("2016-07-15 00:00:00", "x"))
+    run_import(data_dir(CUSTOMERS, {"3000.csv": content}))
+    assert readings() == {(3000, "2016-07-15 00:00:00"): 10.0}
+    assert SupersededReading.objects.count() == 0
+
+
+def test_it_rejects_bad_customer_rows_and_keeps_the_good_ones(data_dir):
+    customers = "id,area,tariff\n3000,a1,t1\nabc,a1,t1\n3001,a1\n3002,,t1\n3000,a2,t2\n3003,a2,t2\n"
+    run_import(data_dir(customers))
+    assert list(Customer.objects.values_list("id", "area", "tariff")) == [(3000, "a1", "t1"), (3003, "a2", "t2")]
+    reasons = dict(RejectedRow.objects.values_list("line_number", "reason"))
+    assert reasons == {
+        3: "id is not a whole number",
+        4: "expected 3 columns (id,area,tariff), found 2",
+        5: "area or tariff is empty",
+        6: "customer 3000 is already listed on line 2",
+    }
+
+
+def test_it_skips_and_reports_a_file_for_an_unknown_customer(data_dir):
+    folder = data_dir(CUSTOMERS, {"9999.csv": readings_csv(("2016-07-15 00:00:00", "1")), "notes.txt": "hello"})
+    output = run_import(folder)
+    assert Reading.objects.count() == 0
+    assert not Customer.objects.filter(id=9999).exists()
+    statuses = dict(ImportFile.objects.exclude(customer_id=None).values_list("customer_id", "status"))
+    assert statuses == {9999: "unknown_customer"}
+    assert ImportFile.objects.get(path__endswith="notes.txt").status == "ignored"
+    assert "customer 9999 is not in user_data.csv" in output
+    assert "2 skipped" in output
+
+
+def test_it_reads_utf8_with_bom_and_crlf_line_ends(data_dir):
+    customers = "\ufeffid,area,tariff\r\n3000,Zürich,t1\r\n".encode()
+    content = "\ufeffdatetime,consumption\r\n2016-07-15 00:00:00,1.5\r\n2016-07-15 00:30:00,2\r\n".encode()
+    run_import(data_dir(customers, {"3000.csv": content}))
+    assert Customer.objects.get().area == "Zürich"
+    assert readings() == {(3000, "2016-07-15 00:00:00"): 1.5, (3000, "2016-07-15 00:30:00"): 2.0}
+    assert RejectedRow.objects.count() == 0
+
+
+def test_it_rejects_lines_that_are_not_utf8_and_keeps_the_rest(data_dir):
+    content = b"datetime,consumption\n2016-07-15 00:00:00,1\n\xff\xfe,2\n2016-07-15 00:30:00,2\n"
+    run_import(data_dir(CUSTOMERS, {"3000.csv": content}))
+    assert len(readings()) == 2
+    assert RejectedRow.objects.get().reason == "not valid UTF-8 text"
+
+
+DUPLICATED = readings_csv(
+    ("2016-07-15 00:00:00", "10"), ("2016-07-15 00:30:00", "20"), ("2016-07-15 00:00:00", "11")
+)
+
+
+def test_the_later_duplicate_wins_by_default_and_the_earlier_is_recorded(data_dir):
+    run_import(data_dir(CUSTOMERS, {"3000.csv": DUPLICATED}))
+    assert readings()[(3000, "2016-07-15 00:00:00")] == 11.0
+    record = SupersededReading.objects.get()
+    assert (record.superseded_wh, record.superseded_line, record.kept_wh, record.kept_line) == (10.0, 2, 11.0, 4)
+    assert record.timestamp == datetime(2016, 7, 15)
+    assert_aggregates_match_readings()
+
+
+def test_on_duplicate_first_keeps_the_earlier_row(data_dir):
+    run_import(data_dir(CUSTOMERS, {"3000.csv": DUPLICATED}), "--on-duplicate", "first")
+    assert readings()[(3000, "2016-07-15 00:00:00")] == 10.0
+    record = SupersededReading.objects.get()
+    assert (record.superseded_wh, record.superseded_line, record.kept_wh, record.kept_line) == (11.0, 4, 10.0, 2)
+
+
+def test_on_duplicate_error_rejects_the_file_and_keeps_the_customers_data(data_dir):
+    folder = data_dir(CUSTOMERS, {"3000.csv": readings_csv(("2016-07-15 00:00:00", "5"))})
+    run_import(folder)
+    before = database_state()
+    (folder / "consumption" / "3000.csv").write_text(DUPLICATED)
+    output = run_import(folder, "--on-duplicate", "error")
+    assert database_state()["readings"] == before["readings"]
+    assert database_state()["group_daily"] == before["group_daily"]
+    record = ImportFile.objects.filter(customer_id=3000).latest("id")
+    assert record.status == "rejected"
+    assert "duplicate" in record.note and (record.rows_read, record.rows_rejected) == (3, 3)
+    assert RejectedRow.objects.filter(file=record).get().line_number == 4
+    assert "1 duplicate timestamp(s), first on line 4" in output
+
+
+def test_a_file_with_the_wrong_header_is_rejected_and_recorded(data_dir):
+    run_import(data_dir(CUSTOMERS, {"3000.csv": "2016-07-15 00:00:00,5\n2016-07-15 00:30:00,6\n"}))
+    assert Reading.objects.count() == 0
+    record = ImportFile.objects.get(customer_id=3000)
+    assert (record.status, record.rows_read, record.rows_rejected) == ("rejected", 2, 2)
+    assert RejectedRow.objects.get(file=record).raw == "2016-07-15 00:00:00,5"
+
+
+def test_running_twice_leaves_the_same_database_and_skips_unchanged_files(data_dir):
+    folder = data_dir(CUSTOMERS, {"3000.csv": DUPLICATED, "3001.csv": readings_csv(*day("2016-07-15", [3.0] * 48))})
+    run_import(folder)
+    first = database_state()
+    output = run_import(folder)
+    assert database_state() == first
+    assert "0 file(s) imported, 2 unchanged" in output
+    assert set(ImportFile.objects.filter(run=ImportRun.objects.latest("id"), customer_id__isnull=False)
+               .values_list("status", flat=True)) == {"unchanged"}
+
+
+def test_a_changed_file_replaces_what_it_contributed(data_dir):
+    folder = data_dir(
+        CUSTOMERS,
+        {
+            "3000.csv": readings_csv(*day("2016-07-15", [1.0] * 48), *day("2016-07-16", [2.0] * 48)),
+            "3001.csv": readings_csv(*day("2016-07-15", [5.0] * 48)),
+        },
+    )
+    run_import(folder)
+    (folder / "consumption" / "3000.csv").write_text(readings_csv(*day("2016-07-16", [7.0] * 10)))
+    run_import(folder)
+    assert sorted(ts for cid, ts in readings() if cid == 3000) == [ts for ts, _ in day("2016-07-16", [7.0] * 10)]
+    assert Customer.objects.get(id=3000).total_wh == 70.0
+    assert GroupDaily.objects.get(area="a1", tariff="t1", date="2016-07-16").wh == 70.0
+    assert not GroupDaily.objects.filter(area="a1", tariff="t1", date="2016-07-15").exists()
+    assert_aggregates_match_readings()
+
+
+def test_a_customer_who_changes_area_moves_their_readings_in_the_group_totals(data_dir):
+    files = {"3000.csv": readings_csv(*day("2016-07-15", [1.0] * 48))}
+    run_import(data_dir(CUSTOMERS, files))
+    run_import(data_dir(CUSTOMERS.replace("3000,a1,t1", "3000,a9,t9"), files))
+    assert list(GroupDaily.objects.values_list("area", "tariff")) == [("a9", "t9")]
+    assert_aggregates_match_readings()
+
+
+def test_the_import_run_is_recorded(data_dir):
+    run_import(data_dir(CUSTOMERS, {"3000.csv": DUPLICATED}))
+    run = ImportRun.objects.get()
+    assert run.status == "completed"
+    assert (run.files_imported, run.rows_read, run.readings_stored, run.rows_superseded) == (1, 3, 2, 1)
+    assert run.finished_at is not None
+
+
+def test_verbosity_0_prints_nothing(data_dir):
+    assert run_import(data_dir(CUSTOMERS), "-v", "0") == ""
+
+
+def test_every_row_read_is_stored_rejected_or_superseded(data_dir):
+    content = DUPLICATED + "junk\n2016-07-15 01:00:00,-1\n\n2016-07-15 01:30:00,4\n"
+    report = import_data(data_dir(CUSTOMERS, {"3000.csv": content}))
+    assert report.rows_read == 7
+    assert report.readings_stored + report.rows_rejected + report.rows_superseded == report.rows_read
+
+
+def test_real_data_imports_every_reading_and_supersedes_116_duplicates(smap_dir):
+    report = import_data(smap_dir)
+    assert Customer.objects.count() == 60
+    assert report.rows_read == 489_716
+    assert Reading.objects.count() == report.readings_stored == 489_600
+    assert report.rows_superseded == SupersededReading.objects.count() == 116
+    assert report.rows_rejected == 0
+
+    # An independent computation with the csv module: the later of two duplicates wins.
+    expected_customer: dict[int, float] = {}
+    expected_daily: dict[tuple[int, str], float] = defaultdict(float)
+    for path in sorted((smap_dir / "consumption").glob("*.csv")):
+        with path.open(newline="") as handle:
+            latest = {row["datetime"]: float(row["consumption"]) for row in csv.DictReader(handle)}
+        expected_customer[int(path.stem)] = sum(latest.values())
+        for ts, wh in latest.items():
+            expected_daily[(int(path.stem), ts[:10])] += wh
+    assert dict(Customer.objects.values_list("id", "total_wh")) == expected_customer
+    actual_daily = {(d.customer_id, d.date.isoformat()): d.wh for d in DailyConsumption.objects.all()}
+    assert actual_daily == dict(expected_daily)
+    group_total = sum(GroupDaily.objects.values_list("wh", flat=True))
+    assert group_total == sum(expected_customer.values())
+    assert sum(GroupHalfHour.objects.values_list("readings", flat=True)) == 489_600
+
+
+def test_rebuilding_the_aggregates_from_readings_gives_what_the_import_kept(data_dir):
+    from consumption.aggregates import rebuild_aggregates
+
+    folder = data_dir(CUSTOMERS, {"3000.csv": DUPLICATED, "3002.csv": readings_csv(*day("2016-07-15", [2.0] * 48))})
+    run_import(folder)
+    (folder / "consumption" / "3000.csv").write_text(readings_csv(*day("2016-07-16", [4.0] * 20)))
+    run_import(folder)
+    kept = database_state()
+    rebuild_aggregates()
+    assert database_state() == kept
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_it_draws_a_progress_bar_on_a_terminal_and_none_when_quiet(data_dir):
+    folder = data_dir(CUSTOMERS, {"3000.csv": DUPLICATED, "3001.csv": DUPLICATED})
+    terminal = Terminal()
+    call_command("import", "--data-dir", str(folder), stdout=terminal, stderr=io.StringIO())
+    assert "\r[###############---------------] 1/2 files" in terminal.getvalue()
+    assert "2/2 files" in terminal.getvalue()
+    quiet = Terminal()
+    call_command("import", "--data-dir", str(folder), "-v", "0", stdout=quiet, stderr=io.StringIO())
+    assert quiet.getvalue() == ""
+
+
+def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path):
+    """On a database file, as the dashboard and the import use it (the test database is in memory)."""
+    import os
+    import subprocess
+    import sys
+
+    manage = Path(__file__).resolve().parents[2] / "manage.py"
+    env = {key: value for key, value in os.environ.items() if key != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    code = (
+        "from django.db import connection; c = connection.cursor(); "
+        "print(c.execute('PRAGMA journal_mode').fetchone()[0], c.execute('PRAGMA busy_timeout').fetchone()[0])"
+    )
+    result = subprocess.run(
+        [sys.executable, str(manage), "shell", "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    mode, timeout_ms = result.stdout.split()[-2:]  # after the shell's own greeting
+    assert mode == "wal"
+    assert int(timeout_ms) >= 1000
