@@ -1,0 +1,12 @@
+from django.urls import path
+
+from .views import detail, ops, summary
+
+urlpatterns = [
+    path("", summary.summary, name="home"),
+    path("summary/", summary.summary, name="summary"),
+    path("summary/chart.json", summary.chart_json, name="summary_chart_json"),
+    path("detail/<int:customer_id>/", detail.detail, name="detail"),
+    path("detail/<int:customer_id>/chart.json", detail.detail_chart_json, name="detail_chart_json"),
+    path("healthz", ops.healthz, name="healthz"),
+]

@@ -1,0 +1,1 @@
+"""Views, one module per page: summary, detail, and the operational endpoints."""

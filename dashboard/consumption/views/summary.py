@@ -1,0 +1,256 @@
+"""The summary page: headline figures, a consumption chart and a customer table for a filter and period.
+
+One URL serves the whole page, the `results` fragment (figures, chart and table, for a filter change)
+and the `table` fragment (sorting and paging); `chart.json` gives the chart's data to other programs.
+Every figure comes from the precomputed aggregates, in a fixed number of queries.
+"""
+import csv
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.core.paginator import EmptyPage
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_GET
+from django_tables2 import RequestConfig
+
+from ..filters import CustomerFilter
+from ..forms import SummaryParamsForm
+from ..models import HALF_HOURS_PER_DAY, Customer, GroupDaily, GroupHalfHour
+from ..queries import CustomerQuerySet
+from ..tables import CountedPaginator, CustomerTable, csv_safe, percent_text
+
+BUCKET_TITLES = {"day": "Day", "week": "Week starting (Monday)", "month": "Month"}
+PER_PAGE_CHOICES = (25, 50, 100, 500)
+GROUP_COLOURS = ["#2f9e44", "#ae3ec9", "#0c8599", "#c2255c", "#f08c00", "#5c7cfa", "#495057"]
+PER_DAY = {"day": "kWh per day", "week": "kWh per week", "month": "kWh per month"}
+
+
+@dataclass
+class Selection:
+    """What the query string asks for, validated, with the defaults filled in."""
+
+    filters: CustomerFilter
+    params_form: SummaryParamsForm
+    customers: CustomerQuerySet
+    areas: list[str]
+    tariffs: list[str]
+    customer: int | None
+    start: date
+    end: date
+    period_given: bool
+    granularity: str
+    breakdown: str | None
+    per_page: int
+    page: int
+    data_first: date
+    data_last: date
+    notices: list[str] = field(default_factory=list)
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    @property
+    def period(self) -> tuple[date, date] | tuple[None, None]:
+        """The period for per-customer totals: none means whole history, read from Customer itself."""
+        return (self.start, self.end) if self.period_given else (None, None)
+
+
+@require_GET
+def summary(request: HttpRequest) -> HttpResponse:
+    selection = _selection(request)
+    if request.GET.get("_export") == "csv":
+        return _csv_export(request, selection)
+    if selection is None:
+        response = render(request, "consumption/summary.html", {"has_data": False})
+    else:
+        response = _render_page(request, selection)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@require_GET
+def chart_json(request: HttpRequest) -> JsonResponse:
+    selection = _selection(request)
+    if selection is None:
+        return JsonResponse({"unit": "kWh", "granularity": "day", "labels": [], "datasets": [
+            {"label": "Total", "data": []}, {"label": "Average per customer", "data": []}],
+            "warnings": ["No readings have been imported yet."]})
+    counts = selection.customers.counts(*selection.period)
+    spec = _chart(selection, counts["with_data"])
+    return JsonResponse({
+        "unit": "kWh", "granularity": selection.granularity, "labels": spec["labels"],
+        "datasets": spec["datasets"], "from": selection.start, "to": selection.end,
+        "customers_with_data": counts["with_data"], "warnings": selection.notices,
+    })
+
+
+def _render_page(request: HttpRequest, selection: Selection) -> HttpResponse:
+    context = {"has_data": True, "selection": selection, "filter": selection.filters,
+               "params": selection.params_form, "per_page_choices": PER_PAGE_CHOICES,
+               "default_per_page": SummaryParamsForm.DEFAULT_PER_PAGE}
+    htmx = request.htmx
+    if htmx and not htmx.history_restore_request and htmx.target == "customer-table":
+        context |= _customer_table(request, selection, selection.customers.count())
+        return render(request, "consumption/summary.html#table", context)
+    counts = selection.customers.counts(*selection.period)
+    context |= _customer_table(request, selection, counts["customers"])
+    context |= {"figures": _figures(selection, counts), "chart": _chart(selection, counts["with_data"])}
+    if htmx and not htmx.history_restore_request:
+        return render(request, "consumption/summary.html#results", context)
+    return render(request, "consumption/summary.html", context)
+
+
+def _selection(request: HttpRequest) -> Selection | None:
+    """Validate the query string; None when no readings have been imported."""
+    data_first, data_last = GroupDaily.objects.bounds()
+    if data_first is None:
+        return None
+    areas, tariffs = Customer.objects.areas_and_tariffs()
+    filters = CustomerFilter(request.GET, Customer.objects.all(), areas=areas, tariffs=tariffs)
+    params_form = SummaryParamsForm(request.GET)
+    params = params_form.params()
+    chosen = filters.selection()
+    start, end = params["from"] or data_first, params["to"] or data_last
+    # Only one end given, beyond the data's other end: a one-day period at the date given.
+    if start > end:
+        start, end = (start, start) if params["from"] else (end, end)
+    return Selection(
+        filters=filters, params_form=params_form, customers=filters.qs,
+        areas=chosen["areas"], tariffs=chosen["tariffs"], customer=chosen["customer"],
+        start=start, end=end, period_given=bool(params["from"] or params["to"]),
+        granularity=params["granularity"], breakdown=params["breakdown"],
+        per_page=params["per_page"], page=params["page"], data_first=data_first, data_last=data_last,
+        notices=filters.form.notices() + params_form.notices(),
+    )
+
+
+def _customer_table(request: HttpRequest, selection: Selection, count: int | None = None) -> dict:
+    """The table sorted as asked (in SQL) and, given the customers' `count`, cut to the page asked;
+    with notices for what could not be done."""
+    notices = []
+    table = CustomerTable(selection.customers.with_period_totals(*selection.period), days=selection.days)
+    asked = [alias for value in request.GET.getlist("sort") for alias in value.split(",") if alias]
+    sortable = {column.name for column in table.columns if column.orderable}
+    if all(alias.removeprefix("-") in sortable for alias in asked):
+        # Sorting only: the page and its size come validated from the form, never raw from the request.
+        RequestConfig(request, paginate=False).configure(table)
+    else:
+        notices.append(f"The table cannot be sorted by “{','.join(asked)}”: sorted by customer id instead.")
+    if count is not None:
+        paging = {"paginator_class": CountedPaginator, "per_page": selection.per_page, "count": count}
+        try:
+            table.paginate(page=selection.page, **paging)
+        except EmptyPage:
+            table.paginate(page=table.paginator.num_pages, **paging)
+            if count:
+                notices.append(f"There is no page {selection.page}: showing the last page, "
+                               f"{table.paginator.num_pages}.")
+    return {"table": table, "table_notices": notices}
+
+
+def _figures(selection: Selection, counts: dict) -> dict:
+    """Headline figures: totals, average daily kWh per customer-day with data, peak demand, coverage."""
+    if selection.customer is None:
+        totals = (GroupDaily.objects.for_groups(selection.areas, selection.tariffs)
+                  .for_period(selection.start, selection.end).totals())
+        peak = (GroupHalfHour.objects.for_groups(selection.areas, selection.tariffs)
+                .for_period(selection.start, selection.end).peak())
+    else:
+        totals = selection.customers.daily_totals(selection.start, selection.end)
+        peak = selection.customers.daily_peak(selection.start, selection.end)
+    expected = HALF_HOURS_PER_DAY * selection.days * counts["customers"]
+    return {
+        "customers": counts["customers"],
+        "customers_with_data": counts["with_data"],
+        "total_kwh": totals["wh"] / 1000,
+        "customer_days": totals["customer_days"],
+        "avg_daily_kwh": totals["wh"] / totals["customer_days"] / 1000 if totals["customer_days"] else None,
+        "peak_kw": peak["wh"] * 2 / 1000 if peak else None,
+        "peak_at": peak["timestamp"] if peak else None,
+        "peak_until": peak["timestamp"] + timedelta(minutes=30) if peak else None,
+        "readings": totals["readings"],
+        "expected_readings": expected,
+        "coverage_pct": percent_text(100 * totals["readings"] / expected, 2) if expected else None,
+    }
+
+
+def _chart(selection: Selection, customers_with_data: int) -> dict:
+    """The chart spec charts.js draws (and chart.json returns): Total first, then Average per customer,
+    then one series per area or tariff when broken down. Buckets without data are null (a gap)."""
+    if selection.customer is None:
+        rows = (GroupDaily.objects.for_groups(selection.areas, selection.tariffs)
+                .for_period(selection.start, selection.end).series(selection.granularity, selection.breakdown))
+    else:
+        rows = selection.customers.daily_series(
+            selection.start, selection.end, selection.granularity, selection.breakdown)
+    totals: dict[date, float] = {}
+    groups: dict[str, dict[date, float]] = {}
+    for row in rows:
+        bucket = _as_date(row["period"])
+        totals[bucket] = totals.get(bucket, 0.0) + row["wh"]
+        if selection.breakdown:
+            groups.setdefault(row[selection.breakdown], {})[bucket] = row["wh"]
+    buckets = _buckets(selection, totals)
+
+    def kwh(wh: float | None, divisor: int = 1) -> float | None:
+        return None if wh is None else round(wh / divisor / 1000, 3)
+
+    # Total as bars; the lines (drawn over them, `order` 0) are the average on its own axis and the groups.
+    datasets = [
+        {"label": "Total", "type": "bar", "order": 1, "backgroundColor": "rgba(31, 111, 235, 0.35)",
+         "borderWidth": 0, "data": [kwh(totals.get(b)) for b in buckets]},
+        {"label": "Average per customer", "type": "line", "order": 0, "yAxisID": "y2", "color": "#e8590c",
+         "data": [kwh(totals.get(b), customers_with_data) for b in buckets] if customers_with_data else []},
+    ]
+    for index, name in enumerate(sorted(groups)):
+        datasets.append({"label": f"{selection.breakdown.capitalize()} {name}", "type": "line", "order": 0,
+                         "color": GROUP_COLOURS[index % len(GROUP_COLOURS)],
+                         "data": [kwh(groups[name].get(b)) for b in buckets]})
+    label = (lambda b: b.strftime("%Y-%m")) if selection.granularity == "month" else date.isoformat
+    return {
+        "type": "bar", "unit": "kWh", "labels": [label(b) for b in buckets], "datasets": datasets,
+        "xTitle": BUCKET_TITLES[selection.granularity],
+        "yTitle": f"Total ({PER_DAY[selection.granularity]})",
+        "y2Title": f"Average per customer ({PER_DAY[selection.granularity]})",
+    }
+
+
+def _buckets(selection: Selection, found: dict[date, float]) -> list[date]:
+    """Every day, week or month from the first to the last bucket with data in the period, gaps included."""
+    if not found:
+        return []
+    first, last, buckets = min(found), max(found), []
+    bucket = first
+    while bucket <= last:
+        buckets.append(bucket)
+        if selection.granularity == "day":
+            bucket += timedelta(days=1)
+        elif selection.granularity == "week":
+            bucket += timedelta(weeks=1)
+        else:
+            bucket = date(bucket.year + bucket.month // 12, bucket.month % 12 + 1, 1)
+    return buckets
+
+
+def _as_date(value) -> date:
+    # Truncation returns a date on PostgreSQL and may return a datetime elsewhere.
+    return value.date() if hasattr(value, "date") and callable(value.date) else value
+
+
+def _csv_export(request: HttpRequest, selection: Selection | None) -> HttpResponse:
+    """Every customer of the filter, sorted as on the page, with all columns and units in the headers
+    (only the headers while nothing has been imported)."""
+    if selection is None:
+        table, name = CustomerTable(Customer.objects.none().with_period_totals(), days=1), "customers.csv"
+    else:
+        table = _customer_table(request, selection)["table"]
+        name = f"customers_{selection.start.isoformat()}_{selection.end.isoformat()}.csv"
+    response = HttpResponse(content_type="text/csv; charset=utf-8",
+                            headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    writer = csv.writer(response)
+    for row in table.export_rows():
+        writer.writerow([csv_safe(cell) for cell in row])
+    return response
