@@ -1,0 +1,211 @@
+"""One customer's statistics, profiles and heatmap, and their peers' medians, from rows the queries return.
+
+Pure computations, no database access. Readings are Wh per half hour: energy in kWh is Wh / 1000 and
+demand in kW is a half hour's Wh × 2 / 1000.
+"""
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+HALF_HOURS_PER_DAY = 48
+SLOTS = [f"{slot // 2:02d}:{slot % 2 * 30:02d}" for slot in range(HALF_HOURS_PER_DAY)]
+EPOCH = datetime(1970, 1, 1)
+
+
+def kw(wh: float | None) -> float | None:
+    """Mean demand in kW over a half hour that used `wh` Wh."""
+    return None if wh is None else wh * 2 / 1000
+
+
+@dataclass(frozen=True)
+class PeriodStatistics:
+    """What one customer used over a period; None where the period holds too little data."""
+
+    total_kwh: float
+    readings: int
+    days: int
+    average_daily_kwh: float | None
+    peak_kw: float | None
+    base_load_kw: float | None
+    mean_kw: float | None
+    load_factor: float | None
+
+    @classmethod
+    def from_totals(
+        cls, wh: float | None, readings: int | None, days: int | None, peak_wh: float | None,
+        base_wh: float | None,
+    ) -> "PeriodStatistics":
+        """From a period's sums: Wh, readings, days with data, largest half-hour Wh, mean daily base Wh.
+
+        Mean kW is the Wh over the hours the readings cover (half an hour each), so a gap in the
+        data neither lowers it nor the load factor (mean kW / peak kW).
+        """
+        wh, readings, days = wh or 0.0, readings or 0, days or 0
+        mean_kw = wh / (readings * 0.5) / 1000 if readings else None
+        peak_kw = kw(peak_wh)
+        return cls(
+            total_kwh=wh / 1000,
+            readings=readings,
+            days=days,
+            average_daily_kwh=wh / 1000 / days if days else None,
+            peak_kw=peak_kw,
+            base_load_kw=kw(base_wh),
+            mean_kw=mean_kw,
+            load_factor=mean_kw / peak_kw if mean_kw is not None and peak_kw else None,
+        )
+
+
+EMPTY = PeriodStatistics.from_totals(0, 0, 0, None, None)
+
+# The statistics shown beside the peers' medians.
+COMPARED = ("total_kwh", "average_daily_kwh", "peak_kw", "base_load_kw", "load_factor")
+
+
+@dataclass(frozen=True)
+class PeerMedians:
+    """The median of each compared statistic over a group of peers with data in the period."""
+
+    peers: int
+    total_kwh: float | None = None
+    average_daily_kwh: float | None = None
+    peak_kw: float | None = None
+    base_load_kw: float | None = None
+    load_factor: float | None = None
+
+    @classmethod
+    def of(cls, peers: list[PeriodStatistics]) -> "PeerMedians":
+        medians = {}
+        for name in COMPARED:
+            values = [getattr(peer, name) for peer in peers if getattr(peer, name) is not None]
+            medians[name] = statistics.median(values) if values else None
+        return cls(peers=len(peers), **medians)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    customer: PeriodStatistics
+    area: PeerMedians
+    tariff: PeerMedians
+
+
+def compare_with_peers(customer_id: int, area: str, tariff: str, rows: Iterable[Mapping]) -> Comparison:
+    """The customer's statistics and the medians of the other customers in their area and on their tariff.
+
+    `rows` are per-customer period totals (customer_id, area, tariff, wh, readings, days, peak_wh, base_wh).
+    """
+    own = EMPTY
+    area_peers, tariff_peers = [], []
+    for row in rows:
+        figures = PeriodStatistics.from_totals(
+            row["wh"], row["readings"], row["days"], row["peak_wh"], row["base_wh"]
+        )
+        if row["customer_id"] == customer_id:
+            own = figures
+            continue
+        if row["area"] == area:
+            area_peers.append(figures)
+        if row["tariff"] == tariff:
+            tariff_peers.append(figures)
+    return Comparison(own, PeerMedians.of(area_peers), PeerMedians.of(tariff_peers))
+
+
+def coverage_percent(readings: int, first_day: date | None, last_day: date | None) -> float | None:
+    """Readings stored as a percentage of the 48 a day expected from the first day to the last."""
+    if first_day is None or last_day is None:
+        return None
+    expected = ((last_day - first_day).days + 1) * HALF_HOURS_PER_DAY
+    return 100 * readings / expected if expected > 0 else None
+
+
+def slot(hour: int, minute: int) -> int:
+    """The half-hour slot of the day (0 = 00:00, 47 = 23:30) a reading starting at hour:minute falls in."""
+    return int(hour) * 2 + int(minute) // 30
+
+
+def slot_of(time_of_day: time | str) -> int:
+    """The slot of a time of day given as a time or as "HH:MM" text."""
+    if isinstance(time_of_day, str):
+        return slot(int(time_of_day[:2]), int(time_of_day[3:5]))
+    return slot(time_of_day.hour, time_of_day.minute)
+
+
+Profile = dict[bool, list[float | None]]  # weekend? -> mean Wh per slot, None where no reading
+
+
+def average_profiles(rows: Iterable[Mapping]) -> dict[int, Profile]:
+    """Per customer, for weekdays (False) and weekends (True): the mean Wh in each half-hour slot.
+
+    `rows` hold customer_id, weekend, slot or time_of_day (a time or "HH:MM"), total_wh and readings.
+    """
+    sums: dict[tuple[int, bool, int], list[float]] = defaultdict(lambda: [0.0, 0])
+    for row in rows:
+        index = row["slot"] if "slot" in row else slot_of(row["time_of_day"])
+        total = sums[row["customer_id"], bool(row["weekend"]), index]
+        total[0] += row["total_wh"]
+        total[1] += row["readings"]
+    profiles: dict[int, Profile] = {}
+    for (customer_id, weekend, index), (wh, count) in sums.items():
+        profile = profiles.setdefault(customer_id, {False: [None] * 48, True: [None] * 48})
+        profile[weekend][index] = wh / count
+    return profiles
+
+
+def median_profile(profiles: Iterable[Profile]) -> Profile:
+    """The median, slot by slot, of several customers' average profiles."""
+    by_slot: dict[bool, list[list[float]]] = {False: [[] for _ in SLOTS], True: [[] for _ in SLOTS]}
+    for profile in profiles:
+        for weekend, values in profile.items():
+            for index, value in enumerate(values):
+                if value is not None:
+                    by_slot[weekend][index].append(value)
+    return {
+        weekend: [statistics.median(values) if values else None for values in slots]
+        for weekend, slots in by_slot.items()
+    }
+
+
+def values_by_period(rows: Iterable[Mapping]) -> dict[date, list[tuple[int, float]]]:
+    """Rows of customer_id, period and wh, gathered as period -> [(customer_id, wh), ...]."""
+    by_period: dict[date, list[tuple[int, float]]] = defaultdict(list)
+    for row in rows:
+        by_period[row["period"]].append((row["customer_id"], row["wh"]))
+    return dict(by_period)
+
+
+def median_series(
+    by_period: Mapping[date, list[tuple[int, float]]], periods: list[date], excluding: int | None = None
+) -> list[float | None]:
+    """Per period, the median Wh of the customers other than `excluding`; None where there is none."""
+    medians = []
+    for period in periods:
+        values = [wh for customer_id, wh in by_period.get(period, ()) if customer_id != excluding]
+        medians.append(statistics.median(values) if values else None)
+    return medians
+
+
+def heatmap(readings: Iterable[tuple[datetime, float]]) -> tuple[list[date], list[list[float | None]]]:
+    """Every date from the first reading to the last, each with its 48 half-hourly Wh (None if missing)."""
+    by_date: dict[date, list[float | None]] = {}
+    for timestamp, wh in readings:
+        day = by_date.setdefault(timestamp.date(), [None] * HALF_HOURS_PER_DAY)
+        day[slot(timestamp.hour, timestamp.minute)] = wh
+    if not by_date:
+        return [], []
+    first, last = min(by_date), max(by_date)
+    dates = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    return dates, [by_date.get(day, [None] * HALF_HOURS_PER_DAY) for day in dates]
+
+
+def epoch_ms(moment: datetime) -> int:
+    """A naive meter timestamp as milliseconds since 1970, read as UTC so no browser zone shifts it."""
+    return int((moment - EPOCH).total_seconds() * 1000)
+
+
+def colour_scale(values: Iterable[Iterable[float | None]]) -> tuple[float, float]:
+    """The heatmap's colour range in Wh: the lowest reading to the 99th percentile, so one spike cannot wash it out."""
+    flat = sorted(wh for row in values for wh in row if wh is not None)
+    if not flat:
+        return 0.0, 0.0
+    return flat[0], flat[min(len(flat) - 1, int(len(flat) * 0.99))]

@@ -1,0 +1,105 @@
+"""The detail page's pure computations: statistics, peer medians, profiles, heatmap, coverage."""
+from datetime import date, datetime, time, timedelta
+
+import pytest
+
+from consumption import statistics as stats
+
+
+def test_it_computes_every_statistic_from_period_totals():
+    # 96 readings (two days) totalling 9,600 Wh, largest 400 Wh, mean daily base 50 Wh.
+    figures = stats.PeriodStatistics.from_totals(wh=9600, readings=96, days=2, peak_wh=400, base_wh=50)
+    assert figures.total_kwh == 9.6
+    assert figures.average_daily_kwh == 4.8
+    assert figures.peak_kw == 0.8
+    assert figures.base_load_kw == 0.1
+    assert figures.mean_kw == pytest.approx(9.6 / 48)  # 9.6 kWh over 48 hours
+    assert figures.load_factor == pytest.approx(0.2 / 0.8)
+
+
+def test_it_takes_the_mean_over_the_hours_covered_so_a_gap_does_not_lower_it():
+    # 24 readings cover 12 hours, whatever the span of days they fall on.
+    figures = stats.PeriodStatistics.from_totals(wh=2400, readings=24, days=3, peak_wh=100, base_wh=None)
+    assert figures.mean_kw == pytest.approx(0.2)
+    assert figures.load_factor == pytest.approx(1.0)
+    assert figures.base_load_kw is None
+
+
+def test_it_leaves_empty_statistics_empty():
+    figures = stats.PeriodStatistics.from_totals(None, None, None, None, None)
+    assert figures.total_kwh == 0
+    assert figures.average_daily_kwh is figures.peak_kw is figures.mean_kw is figures.load_factor is None
+
+
+def totals(customer_id, area, tariff, wh, peak_wh=100.0, base_wh=10.0):
+    return {"customer_id": customer_id, "area": area, "tariff": tariff, "wh": wh, "readings": 48, "days": 1,
+            "peak_wh": peak_wh, "base_wh": base_wh}
+
+
+def test_it_takes_medians_over_the_other_customers_of_the_area_and_of_the_tariff():
+    rows = [
+        totals(1, "a1", "t1", 1000),
+        totals(2, "a1", "t2", 2000),
+        totals(3, "a1", "t1", 4000),
+        totals(4, "a1", "t2", 8000, base_wh=None),
+        totals(5, "a2", "t1", 16000),
+    ]
+    comparison = stats.compare_with_peers(1, "a1", "t1", rows)
+    assert comparison.customer.total_kwh == 1
+    assert comparison.area.peers == 3 and comparison.area.total_kwh == 4  # median of 2, 4, 8
+    assert comparison.tariff.peers == 2 and comparison.tariff.total_kwh == 10  # median of 4, 16
+    assert comparison.area.base_load_kw == pytest.approx(0.02)  # the peer without a base load is left out
+
+
+def test_it_has_no_medians_without_peers():
+    comparison = stats.compare_with_peers(1, "a1", "t1", [totals(1, "a1", "t1", 1000)])
+    assert comparison.area.peers == 0 and comparison.area.total_kwh is None
+
+
+def test_it_averages_profiles_slot_by_slot_and_splits_weekends():
+    rows = [
+        {"customer_id": 1, "weekend": False, "time_of_day": time(0, 0), "total_wh": 300, "readings": 3},
+        {"customer_id": 1, "weekend": 1, "time_of_day": "23:30", "total_wh": 50, "readings": 2},
+        # an odd minute still lands in its half hour, weighted by its count
+        {"customer_id": 1, "weekend": False, "time_of_day": "00:15", "total_wh": 500, "readings": 1},
+    ]
+    profile = stats.average_profiles(rows)[1]
+    assert profile[False][0] == 200
+    assert profile[True][47] == 25
+    assert profile[False][1] is None and profile[True][0] is None
+
+
+def test_it_takes_the_median_profile_ignoring_missing_slots():
+    a = {False: [1.0] + [None] * 47, True: [None] * 48}
+    b = {False: [3.0] + [None] * 47, True: [None] * 47 + [7.0]}
+    c = {False: [10.0] + [None] * 47, True: [None] * 48}
+    median = stats.median_profile([a, b, c])
+    assert median[False][0] == 3.0 and median[True][47] == 7.0 and median[False][1] is None
+
+
+def test_it_lays_the_heatmap_out_day_by_day_with_blank_gaps():
+    start = datetime(2016, 7, 15)
+    readings = [(start + timedelta(minutes=30 * n), float(n)) for n in range(50)]
+    readings.append((datetime(2016, 7, 18, 12, 0), 9.0))  # two days without data before it
+    dates, values = stats.heatmap(readings)
+    assert dates == [date(2016, 7, 15), date(2016, 7, 16), date(2016, 7, 17), date(2016, 7, 18)]
+    assert values[0] == [float(n) for n in range(48)]
+    assert values[1][:2] == [48.0, 49.0] and values[1][2] is None
+    assert values[2] == [None] * 48
+    assert values[3][24] == 9.0
+
+
+def test_it_scales_heatmap_colours_from_the_lowest_reading_to_the_99th_percentile():
+    values = [[float(n) for n in range(100)], [None, 10_000.0]]
+    assert stats.colour_scale(values) == (0.0, 99.0)
+    assert stats.colour_scale([]) == (0.0, 0.0)
+
+
+def test_it_measures_coverage_against_48_readings_a_day():
+    assert stats.coverage_percent(96, date(2016, 7, 15), date(2016, 7, 16)) == 100
+    assert stats.coverage_percent(48, date(2016, 7, 15), date(2016, 7, 18)) == 25
+    assert stats.coverage_percent(0, None, None) is None
+
+
+def test_it_reads_naive_timestamps_as_utc_for_the_time_axis():
+    assert stats.epoch_ms(datetime(1970, 1, 2)) == 86_400_000

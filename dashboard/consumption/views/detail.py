@@ -1,0 +1,299 @@
+"""The customer detail page: one customer's consumption, statistics, profile, heatmap and data quality."""
+import csv
+from dataclasses import dataclass
+from functools import cached_property
+from datetime import date, datetime
+from itertools import chain
+from pathlib import PurePath
+
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
+from django.utils.http import urlencode
+from django.views.decorators.http import require_GET
+
+from .. import peers as peer_figures
+from .. import statistics as stats
+from ..forms import DetailParamsForm
+from ..queries import area_profile_sums
+from ..models import Customer, DailyConsumption, ImportFile, Reading, RejectedRow, SupersededReading
+
+DEFAULT_GRANULARITY = "day"
+# Rejected rows and superseded duplicates listed on the page; the rest are counted.
+QUALITY_ROWS_SHOWN = 50
+PEER_DASH = [6, 4]
+
+
+@dataclass(frozen=True)
+class Params:
+    """The validated query string, with defaults where a value was missing or malformed."""
+
+    granularity: str
+    start: date | None
+    end: date | None
+    messages: list[str]
+    chosen: dict[str, date]  # the dates given in the query string, so links keep an open period open
+
+    @cached_property
+    def data_version(self) -> str:
+        """The import the request reads, asked once and only when peers' figures are needed."""
+        return peer_figures.data_version()
+
+    def query(self, **changes: str) -> str:
+        values = {"granularity": self.granularity} | self.chosen | changes
+        return "?" + urlencode({name: value for name, value in values.items() if value})
+
+
+@require_GET
+def detail(request: HttpRequest, customer_id: int) -> HttpResponse:
+    customer = _customer_or_404(customer_id)
+    params = _params(request, customer)
+    if request.GET.get("_export") == "csv":
+        return _csv_export(customer, params)
+    # The granularity switch swaps the over-time chart alone, the period form every figure of the period.
+    target = request.htmx.target if request.htmx and not request.htmx.history_restore_request else None
+    context = {
+        "customer": customer,
+        "params": params,
+        "granularity_links": [
+            (value, label, params.query(granularity=value)) for value, label in DetailParamsForm.GRANULARITIES
+        ],
+        "csv_query": params.query(_export="csv"),
+    }
+    if target == "overtime":
+        template = "consumption/detail.html#overtime"
+        context["overtime_chart"] = _overtime_chart(customer, params)
+    else:
+        readings = _readings(customer, params)
+        context |= _period_context(customer, params, readings)
+        context["overtime_chart"] = _overtime_chart(customer, params, readings)
+        if target == "period":
+            template = "consumption/detail.html#period"
+        else:
+            template = "consumption/detail.html"
+            context |= _data_quality(customer)
+            context["coverage"] = stats.coverage_percent(
+                customer.readings_count,
+                customer.first_reading_at and customer.first_reading_at.date(),
+                customer.last_reading_at and customer.last_reading_at.date(),
+            )
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request", "HX-Target"])
+    return response
+
+
+@require_GET
+def detail_chart_json(request: HttpRequest, customer_id: int) -> JsonResponse:
+    """The over-time series as JSON: this customer first, then the median of their area peers."""
+    customer = _customer_or_404(customer_id)
+    params = _params(request, customer)
+    series = _series(customer, params)
+    body = {"unit": "kWh", "granularity": params.granularity, "labels": series.labels,
+            "datasets": series.datasets}
+    if params.messages:
+        body["messages"] = params.messages
+    return JsonResponse(body)
+
+
+def _customer_or_404(customer_id: int) -> Customer:
+    customer = Customer.objects.select_related("source_file").filter(pk=customer_id).first()
+    if customer is None:
+        raise Http404(f"There is no customer {customer_id}.")
+    return customer
+
+
+def _params(request: HttpRequest, customer: Customer) -> Params:
+    """Granularity and period from the query string; a malformed value is named and replaced by its default."""
+    form = DetailParamsForm(request.GET)
+    form.is_valid()
+    given, messages = form.cleaned_data, []
+    for name in form.errors:
+        raw = form.data.get(name, "")
+        raw = raw if len(raw) <= 40 else raw[:40] + "…"  # named, not echoed at any length
+        if name == "granularity":
+            messages.append(f"“{raw}” is not a granularity (half-hour, day, week or month): showing days.")
+        elif name == "from":
+            messages.append(f"“{raw}” is not a date like 2016-07-31: the period starts at the first reading.")
+        elif _is_date(raw):  # a real date is only refused when it comes before the start
+            messages.append(f"The period cannot end on {raw}, before it starts: it ends at the last reading.")
+        else:
+            messages.append(f"“{raw}” is not a date like 2016-07-31: the period ends at the last reading.")
+    first = customer.first_reading_at.date() if customer.first_reading_at else None
+    last = customer.last_reading_at.date() if customer.last_reading_at else None
+    return Params(
+        granularity=given.get("granularity") or DEFAULT_GRANULARITY,
+        start=given.get("from") or first,
+        end=given.get("to") or last,
+        messages=messages,
+        chosen={name: given[name] for name in ("from", "to") if given.get(name)},
+    )
+
+
+def _is_date(raw: str) -> bool:
+    try:
+        datetime.strptime(raw, "%Y-%m-%d")  # the form's only input format
+    except ValueError:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class Series:
+    labels: list[str]
+    datasets: list[dict]
+    x_ms: list[int] | None = None  # half-hour granularity: each reading's start, for a linear axis
+
+
+def _series(customer: Customer, params: Params, readings: list | None = None) -> Series:
+    """kWh per half hour, day, week or month; beside the daily and longer ones, the area peers' median."""
+    label = f"Customer {customer.pk}"
+    if params.granularity == "halfhour":
+        if readings is None:
+            readings = _readings(customer, params)
+        return Series(
+            labels=[f"{timestamp:%Y-%m-%dT%H:%M}" for timestamp, _ in readings],
+            datasets=[{"label": label, "data": [wh / 1000 for _, wh in readings]}],
+            x_ms=[stats.epoch_ms(timestamp) for timestamp, _ in readings],
+        )
+    days = DailyConsumption.objects.for_period(params.start, params.end)
+    own = list(days.filter(customer=customer).series(params.granularity))
+    periods = [row["period"] for row in own]
+    area_series = peer_figures.cached(
+        params.data_version, "area-series", (customer.area, params.start, params.end, params.granularity),
+        lambda: stats.values_by_period(days.filter(customer__area=customer.area).series_by_customer(params.granularity)),
+    )
+    median = stats.median_series(area_series, periods, excluding=customer.pk)
+    period_format = "%Y-%m" if params.granularity == "month" else "%Y-%m-%d"
+    return Series(
+        labels=[period.strftime(period_format) for period in periods],
+        datasets=[
+            {"label": label, "data": [row["wh"] / 1000 for row in own]},
+            {"label": f"Median of area {customer.area} peers",
+             "data": [None if wh is None else wh / 1000 for wh in median]},
+        ],
+    )
+
+
+def _readings(customer: Customer, params: Params) -> list[tuple[datetime, float]]:
+    return list(
+        Reading.objects.filter(customer=customer).for_period(params.start, params.end)
+        .order_by("timestamp").values_list("timestamp", "wh")
+    )
+
+
+Y_TITLES = {"halfhour": "kWh per half hour", "day": "kWh per day", "week": "kWh per week",
+            "month": "kWh per month"}
+
+
+def _overtime_chart(customer: Customer, params: Params, readings: list | None = None) -> dict:
+    series = _series(customer, params, readings)
+    spec = {"unit": "kWh", "labels": series.labels, "datasets": series.datasets,
+            "yTitle": Y_TITLES[params.granularity]}
+    if params.granularity == "halfhour":
+        # Drawn on a linear time axis with decimation, so a year's 17,520 points stay smooth.
+        return spec | {"type": "timeseries", "x": series.x_ms, "labels": []}
+    spec["datasets"][1] |= {"borderDash": PEER_DASH, "color": "#5b6475"}
+    return spec | {"type": "line" if params.granularity == "day" else "bar"}
+
+
+def _period_context(customer: Customer, params: Params, readings: list) -> dict:
+    """Statistics beside the peers' medians, the average daily profiles and the heatmap of the period."""
+    days = DailyConsumption.objects.for_period(params.start, params.end)
+    peer_totals = peer_figures.cached(
+        params.data_version, "peer-totals", (customer.area, customer.tariff, params.start, params.end),
+        lambda: list(
+            days.filter(Q(customer__area=customer.area) | Q(customer__tariff=customer.tariff)).totals_by_customer()
+        ),
+    )
+    comparison = stats.compare_with_peers(customer.pk, customer.area, customer.tariff, peer_totals)
+    peak = days.filter(customer=customer).peak_day()
+    dates, values = stats.heatmap(readings)
+    low, high = stats.colour_scale(values)
+    return {
+        "comparison": comparison,
+        "peak_at": peak["peak_at"] if peak else None,
+        "period_coverage": stats.coverage_percent(comparison.customer.readings, params.start, params.end),
+        "profile_chart": _profile_chart(customer, params),
+        "heatmap_chart": {
+            "type": "heatmap", "unit": "Wh", "dates": [f"{day:%Y-%m-%d}" for day in dates],
+            "slots": stats.SLOTS, "values": values, "scaleMin": low, "scaleMax": high,
+        },
+        "heatmap_scale": {"low": low, "high": high},
+    }
+
+
+def _profile_chart(customer: Customer, params: Params) -> dict:
+    """Mean kW in each half hour of weekdays and weekends: the customer's, then the area peers' median."""
+    profiles = peer_figures.cached(
+        params.data_version, "area-profiles", (customer.area, params.start, params.end),
+        lambda: stats.average_profiles(area_profile_sums(customer.area, params.start, params.end)),
+    )
+    own = profiles.get(customer.pk, {False: [None] * 48, True: [None] * 48})
+    peers = stats.median_profile(profile for pk, profile in profiles.items() if pk != customer.pk)
+    peer_count = len(profiles) - (customer.pk in profiles)
+
+    def dataset(label: str, values: list, colour: str, **extra) -> dict:
+        return {"label": label, "data": [stats.kw(wh) for wh in values], "color": colour, **extra}
+
+    return {
+        "type": "line", "unit": "kW", "labels": stats.SLOTS,
+        "xTitle": "Half hour starting", "yTitle": "Mean demand (kW)",
+        "datasets": [
+            dataset("Weekdays", own[False], "#1f6feb"),
+            dataset("Weekends", own[True], "#e8590c"),
+            dataset(f"Area {customer.area} median ({peer_count} peers), weekdays", peers[False], "#74a7f5",
+                    borderDash=PEER_DASH),
+            dataset(f"Area {customer.area} median ({peer_count} peers), weekends", peers[True], "#f4a36f",
+                    borderDash=PEER_DASH),
+        ],
+    }
+
+
+def _data_quality(customer: Customer) -> dict:
+    """Rows rejected and duplicates superseded in the customer's imported file, and any later file rejected."""
+    later_rejected = ImportFile.objects.filter(customer_id=customer.pk, status=ImportFile.Status.REJECTED)
+    if customer.source_file_id is not None:
+        later_rejected = later_rejected.filter(pk__gt=customer.source_file_id)
+    rejected = RejectedRow.objects.filter(
+        Q(file_id=customer.source_file_id) | Q(file__in=later_rejected)
+    ).select_related("file")
+    superseded = SupersededReading.objects.filter(
+        file_id=customer.source_file_id, customer_id=customer.pk
+    ).select_related("file")
+    context = {
+        "rejected_files": list(later_rejected.order_by("pk")),
+        "rejected_rows": list(rejected[:QUALITY_ROWS_SHOWN]),
+        "rejected_count": rejected.count(),
+        "superseded_rows": list(superseded[:QUALITY_ROWS_SHOWN]),
+        "superseded_count": superseded.count(),
+        "quality_rows_shown": QUALITY_ROWS_SHOWN,
+    }
+    for record in chain(context["rejected_files"], (row.file for row in context["rejected_rows"]),
+                        (row.file for row in context["superseded_rows"])):
+        record.name = PurePath(record.path).name
+    return context
+
+
+class _Echo:
+    """A file-like object whose write returns the line, so csv.writer can feed a streaming response."""
+
+    def write(self, line: str) -> str:
+        return line
+
+
+def _csv_export(customer: Customer, params: Params) -> StreamingHttpResponse:
+    """The customer's readings in the period, streamed: one row per half hour, energy in Wh."""
+    readings = (
+        Reading.objects.filter(customer=customer).for_period(params.start, params.end)
+        .order_by("timestamp").values_list("timestamp", "wh")
+    )
+    rows = chain(
+        [("timestamp (start of half hour)", "energy (Wh)")],
+        ((f"{timestamp:%Y-%m-%d %H:%M:%S}", f"{wh:.10g}") for timestamp, wh in readings.iterator(chunk_size=2000)),
+    )
+    writer = csv.writer(_Echo())
+    response = StreamingHttpResponse((writer.writerow(row) for row in rows), content_type="text/csv; charset=utf-8")
+    period = f"-{params.start}-to-{params.end}" if params.start and params.end else ""
+    response["Content-Disposition"] = f'attachment; filename="customer-{customer.pk}{period}-readings.csv"'
+    return response
