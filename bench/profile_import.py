@@ -1,0 +1,137 @@
+"""Where an import's time goes: `profile_import.py DATA_DIR` against a fresh DATABASE_URL; prints JSON.
+
+The importer's steps are wrapped in timers (not cProfile, whose per-call overhead would inflate
+the Python-heavy parts). Each step counts its own time only, without the wrapped steps it calls,
+so the parts add up to the whole run.
+"""
+import functools
+import inspect
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "dashboard"))
+
+
+class StepClock:
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self.calls: dict[str, int] = {}
+        self.inner: list[float] = []  # per open step: time already counted by steps inside it
+
+    def wrap(self, owner, name: str, step) -> bool:
+        """Replace owner.name by a timed version; `step` is a label or a function of the call's args.
+
+        A generator function is timed step by step (each next()). False if owner has no such name:
+        the importer changes, and a step it no longer has is simply not shown.
+        """
+        original = getattr(owner, name, None)
+        if original is None:
+            return False
+
+        def timing(label, call):
+            self.inner.append(0.0)
+            started = time.perf_counter()
+            try:
+                return call()
+            finally:
+                elapsed = time.perf_counter() - started
+                inner = self.inner.pop()
+                self.seconds[label] = self.seconds.get(label, 0.0) + elapsed - inner
+                self.calls[label] = self.calls.get(label, 0) + 1
+                if self.inner:
+                    self.inner[-1] += elapsed
+
+        if inspect.isgeneratorfunction(original):
+            @functools.wraps(original)
+            def timed(*args, **kwargs):
+                label = step(*args, **kwargs) if callable(step) else step
+                steps = original(*args, **kwargs)
+                while True:
+                    try:
+                        item = timing(label, lambda: next(steps))
+                    except StopIteration:
+                        return
+                    yield item
+        else:
+            @functools.wraps(original)
+            def timed(*args, **kwargs):
+                label = step(*args, **kwargs) if callable(step) else step
+                return timing(label, lambda: original(*args, **kwargs))
+
+        setattr(owner, name, timed)
+        return True
+
+
+def main() -> None:
+    data_dir = Path(sys.argv[1])
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import DEFAULT_DB_ALIAS, connection, connections
+
+    from consumption import importer
+    from consumption.models import DailyConsumption, GroupDaily, GroupHalfHour, ImportFile, Reading
+
+    call_command("migrate", interactive=False, verbosity=0)
+    tables = {
+        connection.ops.quote_name(model._meta.db_table): label
+        for model, label in (
+            (Reading, "write Reading rows"),
+            (DailyConsumption, "write DailyConsumption rows"),
+            (GroupHalfHour, "write GroupHalfHour rows"),
+            (GroupDaily, "write GroupDaily rows"),
+        )
+    }
+
+    def by_table(self, sql, rows):
+        return next((label for table, label in tables.items() if f"INTO {table} " in sql), "other SQL")
+
+    clock = StepClock()
+    Importer = importer._Importer
+
+    def by_model(self, model, *args, **kwargs):
+        return f"write {model.__name__} rows"
+
+    steps = [
+        (importer, "prepare_file", "file read + SHA-256 + parse"),
+        (importer, "daily_totals", "daily aggregates: compute"),
+        (importer, "monthly_profiles", "monthly profiles: compute"),
+        (importer._GroupTotals, "add", "group aggregates: sum in memory"),
+        (Importer, "_flush_groups", "group aggregates: flush (build rows, delete empty)"),
+        (Importer, "_insert_readings", "write Reading rows"),
+        (Importer, "_insert", by_model),
+        (Importer, "_execute_many", by_table),  # older importers
+        (Importer, "_update_customer_totals", "customer totals (Customer.save)"),
+        (Importer, "_record_rejected", "records: rejected rows"),
+        (Importer, "_replace_readings", "records: ImportFile, superseded (rest of _replace_readings)"),
+        (Importer, "import_customers", "customers (user_data.csv)"),
+        (importer, "_finish", "ImportRun record"),
+        # The run's single transaction ends in connection.commit(), called by transaction.atomic;
+        # on PostgreSQL that is also when deferred constraint checks run.
+        (connections[DEFAULT_DB_ALIAS], "commit", "commit"),
+    ]
+    missing = [name for owner, name, step in steps if not clock.wrap(owner, name, step)]
+
+    started = time.perf_counter()
+    report = importer.import_data(data_dir)
+    total = time.perf_counter() - started
+    counted = sum(clock.seconds.values())
+    clock.seconds["other (setup, ordering, bookkeeping)"] = total - counted
+    print(json.dumps({
+        "vendor": connection.vendor,
+        "total_seconds": total,
+        "rows_read": report.rows_read,
+        "readings_stored": report.readings_stored,
+        "not_found": missing,
+        "steps": sorted(clock.seconds.items(), key=lambda item: -item[1]),
+    }))
+
+
+if __name__ == "__main__":
+    main()
