@@ -84,13 +84,16 @@ def test_it_changes_the_period_through_xhr_keeping_the_granularity(detail):
     detail.evaluate("window.marker = 1")
     detail.get_by_role("link", name="Month", exact=True).click()
     detail.wait_for_url("**granularity=month")
+    # htmx pushes the URL before it swaps: wait for the month chart itself before the next request.
+    detail.wait_for_function(f"() => {CHART.format(source='overtime-data')}?.config.type === 'bar'")
     detail.fill("#period-from", "2016-07-16")
     detail.fill("#period-to", "2016-07-17")
     detail.get_by_role("button", name="Show period").click()
     detail.wait_for_url("**from=2016-07-16**")
     assert "granularity=month" in detail.url and "to=2016-07-17" in detail.url
     detail.wait_for_function("() => document.querySelector('#statistics-heading').textContent.includes('16 Jul 2016')")
-    wait_for_chart(detail, "heatmap-data")
+    detail.wait_for_function(f"() => {CHART.format(source='heatmap-data')}?.getDatasetMeta(0).data.length === 96")
+    wait_for_chart(detail, "overtime-data")
     assert chart(detail, "heatmap-data")["drawn"] == 96
     assert chart(detail, "overtime-data")["type"] == "bar"
     assert detail.evaluate("window.marker") == 1
