@@ -7,14 +7,16 @@ so a changed file replaces that customer's readings, and an unchanged one (same 
 duplicate policy) is skipped.
 """
 import hashlib
+import json
 import logging
 import time
 from bisect import bisect_left
-from collections.abc import Callable, Iterable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date as date_type
 from datetime import datetime
-from itertools import repeat
 from operator import add, neg
 from pathlib import Path
 
@@ -265,13 +267,18 @@ class _Importer:
                 self._move_group(self.customers[customer_id])
         # One group after another keeps a single group's half-hourly sums in memory at a time.
         order = sorted(by_customer, key=lambda pk: (self.customers[pk].area, self.customers[pk].tariff, pk))
+        # The next file is read, hashed, parsed and formatted for the database in a worker thread
+        # while this one is written: the database releases the GIL while it works (one call per
+        # table and customer).
+        prepared = read_ahead(
+            self._prepare, ((pk, by_customer[pk], self._known_sha256(self.customers[pk])) for pk in order)
+        )
         current_group = None
-        for done, customer_id in enumerate(order):
+        for done, (customer_id, (sha256, outcome, payload)) in enumerate(zip(order, prepared)):
             customer, path = self.customers[customer_id], by_customer[customer_id]
             if (customer.area, customer.tariff) != current_group:
                 self._flush_groups()
                 current_group = (customer.area, customer.tariff)
-            sha256, outcome = prepare_file(path, self._known_sha256(customer), self.on_duplicate, settings.TIME_ZONE)
             if outcome is None:
                 self.report.files_unchanged += 1
                 ImportFile.objects.create(
@@ -279,7 +286,7 @@ class _Importer:
                     status=ImportFile.Status.UNCHANGED, note="same content as the last import; skipped",
                 )
             elif isinstance(outcome, ParsedReadings):
-                self._replace_readings(customer, path, sha256, outcome)
+                self._replace_readings(customer, path, sha256, outcome, payload)
             elif isinstance(outcome, FileRejected):
                 self._reject_file(customer, path, sha256, outcome)
             else:
@@ -288,6 +295,14 @@ class _Importer:
             if progress:
                 progress(done + 1, len(order), path.name)
         self._flush_groups()
+
+    def _prepare(self, customer_id: int, path: Path, known_sha256: str | None) -> tuple:
+        """(sha256, outcome, readings payload) of one file; runs in the read-ahead thread, off the database."""
+        sha256, outcome = prepare_file(path, known_sha256, self.on_duplicate, settings.TIME_ZONE)
+        payload = None
+        if isinstance(outcome, ParsedReadings) and outcome.timestamps:
+            payload = readings_payload(customer_id, outcome.lines(), self.postgres)
+        return sha256, outcome, payload
 
     def _known_sha256(self, customer: Customer) -> str | None:
         """The hash under which the customer's file may be skipped as unchanged, if any."""
@@ -307,12 +322,14 @@ class _Importer:
         if customer.pk in self.moved and customer.readings_count:
             self._move_group(customer)
 
-    def _replace_readings(self, customer: Customer, path: Path, sha256: str, parsed: ParsedReadings) -> None:
+    def _replace_readings(
+        self, customer: Customer, path: Path, sha256: str, parsed: ParsedReadings, payload: str | None
+    ) -> None:
         old_group = self.moved.get(customer.pk, (customer.area, customer.tariff))
         if customer.readings_count:
             self._subtract_existing(customer, old_group)
         days = daily_totals(parsed.timestamps, parsed.values)
-        self._insert_readings(customer.pk, parsed.timestamps, parsed.values)
+        self._insert_readings(customer.pk, payload)
         self._insert(
             DailyConsumption, ("customer_id", "date", "wh", "readings", "peak_wh", "peak_at", "base_wh"),
             [(customer.pk, *day) for day in days],
@@ -376,19 +393,21 @@ class _Importer:
             days = [(str(date), wh, readings) for date, wh, readings in cursor.fetchall()]
         return timestamps, values, days
 
-    def _insert_readings(self, customer_id: int, timestamps: list[str], values: list[float]) -> None:
-        if not timestamps:
+    def _insert_readings(self, customer_id: int, payload: str | None) -> None:
+        """Store a customer's readings from readings_payload(): one COPY, or one SQLite statement."""
+        if not payload:
             return
-        if self.postgres:
-            prefix = f"{customer_id}\t"
-            block = "".join(f"{prefix}{timestamp}\t{wh!r}\n" for timestamp, wh in zip(timestamps, values))
-            with connection.cursor() as cursor:
-                with cursor.cursor.copy(
-                    f"COPY {self.tables[Reading]} (customer_id, timestamp, wh) FROM STDIN"
-                ) as copy:
-                    copy.write(block)
-            return
-        self._insert(Reading, ("customer_id", "timestamp", "wh"), zip(repeat(customer_id), timestamps, values))
+        table = self.tables[Reading]
+        with connection.cursor() as cursor:
+            if self.postgres:
+                with cursor.cursor.copy(f"COPY {table} (customer_id, timestamp, wh) FROM STDIN") as copy:
+                    copy.write(payload)
+            else:
+                cursor.cursor.execute(
+                    f"INSERT INTO {table} (customer_id, timestamp, wh) "
+                    "SELECT ?, value ->> 0, value ->> 1 FROM json_each(?)",
+                    [customer_id, payload],
+                )
 
     def _update_customer_totals(self, customer, timestamps, values, days, record: ImportFile, sha256: str) -> None:
         for name, value in whole_history(timestamps, values, days).items():
@@ -432,7 +451,9 @@ class _Importer:
     def _insert(self, model, columns: tuple[str, ...], rows: Iterable[tuple], key=(), add=()) -> None:
         """Insert rows in bulk; with `key`, a row whose key exists adds its `add` columns to the stored ones.
 
-        PostgreSQL gets COPY (through a temporary table when adding); SQLite one executemany.
+        PostgreSQL gets COPY (through a temporary table when adding). SQLite gets one statement that
+        reads the rows from a JSON array: a single call into SQLite, which releases the GIL for the
+        whole insert (executemany takes it back after every row), and no per-row binding.
         """
         table = self.tables[model]
         names = ", ".join(columns)
@@ -443,9 +464,12 @@ class _Importer:
             )
         with connection.cursor() as cursor:
             if not self.postgres:
-                # sqlite3's own executemany: Django's wrapper tees every row to look for named parameters.
-                placeholders = ", ".join(["?"] * len(columns))
-                cursor.cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders}){on_conflict}", rows)
+                fields = ", ".join(f"value ->> {index}" for index in range(len(columns)))
+                # "WHERE true" lets SQLite tell the upsert clause from a join constraint.
+                cursor.cursor.execute(
+                    f"INSERT INTO {table} ({names}) SELECT {fields} FROM json_each(?) WHERE true{on_conflict}",
+                    [json.dumps(list(rows), allow_nan=False)],
+                )
                 return
             target = table
             if key:
@@ -470,6 +494,28 @@ class _Importer:
             [RejectedRow(file=record, line_number=row.line_number, raw=row.raw, reason=row.reason) for row in rows],
             batch_size=500,
         )
+
+
+def readings_payload(customer_id: int, lines: list[str], postgres: bool) -> str:
+    """'timestamp,wh' lines as one block for the database: COPY text for PostgreSQL, a JSON array of
+    [timestamp, wh] pairs for SQLite. Built with whole-string operations, never a format per row."""
+    if postgres:
+        prefix = f"{customer_id}\t"
+        return prefix + f"\n{prefix}".join(lines).replace(",", "\t") + "\n"
+    return '[["' + "\n".join(lines).replace(",", '",').replace("\n", '],["') + "]]"
+
+
+def read_ahead(function: Callable, argument_lists: Iterable[tuple], depth: int = 1) -> Iterator:
+    """function(*arguments) for each of `argument_lists`, in order, computed in one worker thread
+    up to `depth` calls ahead of the consumer (memory stays bounded by depth + 1 results)."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-read") as pool:
+        pending = deque()
+        for arguments in argument_lists:
+            pending.append(pool.submit(function, *arguments))
+            if len(pending) > depth:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def daily_totals(timestamps: list[str], values: list[float]) -> list[tuple]:

@@ -57,10 +57,19 @@ class ParsedReadings:
     rows_read: int
     rejected: list[Rejected] = field(default_factory=list)
     superseded: list[Superseded] = field(default_factory=list)
+    # The kept rows as the file wrote them ('YYYY-MM-DD HH:MM:SS,<wh>'), in the same order, when the
+    # file was clean: a database can read that text as it is, with no formatting per row.
+    clean_lines: list[str] | None = None
 
     @property
     def rows(self) -> list[tuple[str, float]]:
         return list(zip(self.timestamps, self.values))
+
+    def lines(self) -> list[str]:
+        """Each kept reading as 'timestamp,wh' text that parses back to exactly the same float."""
+        if self.clean_lines is not None:
+            return self.clean_lines
+        return [f"{timestamp},{wh!r}" for timestamp, wh in zip(self.timestamps, self.values)]
 
 
 @dataclass
@@ -215,7 +224,7 @@ def parse_readings(
     clean = _clean_file(data)
     if clean is not None:
         body, timestamps, values = clean
-        return _resolve_duplicates(body, timestamps, values, range(2, len(body) + 2), [], on_duplicate)
+        return _resolve_duplicates(body, timestamps, values, range(2, len(body) + 2), [], on_duplicate, clean=True)
     lines = decode_lines(data)
     if not lines:
         raise FileRejected("the file is empty; expected the header 'datetime,consumption'")
@@ -230,8 +239,10 @@ def parse_readings(
 
 
 # Rows in the canonical format, nothing else; a file made only of these skips the per-row checks.
+# Values have no leading zeros, so each one is also a JSON number as it stands.
 CLEAN_BODY = re.compile(
-    r"(?:\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01]) (?:[01]\d|2[0-3]):[03]0:00,\d{1,9}(?:\.\d{1,6})?\n)*"
+    r"(?:\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01]) (?:[01]\d|2[0-3]):[03]0:00,"
+    r"(?:0|[1-9]\d{0,8})(?:\.\d{1,6})?\n)*"
 )
 
 
@@ -293,8 +304,11 @@ def _checked_rows(body: list[str | None], zone: zoneinfo.ZoneInfo | None):
     return timestamps, values, line_numbers, rejected
 
 
-def _resolve_duplicates(body, timestamps, values, line_numbers, rejected, on_duplicate) -> ParsedReadings:
-    """Keep one value per timestamp under the policy; every other row is superseded, or rejects the file."""
+def _resolve_duplicates(body, timestamps, values, line_numbers, rejected, on_duplicate, clean=False) -> ParsedReadings:
+    """Keep one value per timestamp under the policy; every other row is superseded, or rejects the file.
+
+    `clean`: every line of `body` is a good row, in the same order as `timestamps` and `values`.
+    """
     count = len(timestamps)
     if on_duplicate == "last":
         winner = dict(zip(timestamps, range(count)))
@@ -320,11 +334,17 @@ def _resolve_duplicates(body, timestamps, values, line_numbers, rejected, on_dup
     for i in losers:
         kept = winner[timestamps[i]]
         superseded.append(Superseded(timestamps[i], values[i], line_numbers[i], values[kept], line_numbers[kept]))
+    kept = None  # indexes of the kept rows, in their final order; None: all of them, as they are
     if losers:
+        kept = list(winner.values())
         timestamps = list(winner)
-        values = list(map(values.__getitem__, winner.values()))
+        values = list(map(values.__getitem__, kept))
     if timestamps != sorted(timestamps):  # meter files are in time order already: one cheap pass
         order = sorted(range(len(timestamps)), key=timestamps.__getitem__)
         timestamps = [timestamps[i] for i in order]
         values = [values[i] for i in order]
-    return ParsedReadings(list(timestamps), list(values), rows_read, rejected, superseded)
+        kept = order if kept is None else [kept[i] for i in order]
+    clean_lines = None
+    if clean:
+        clean_lines = list(body) if kept is None else list(map(body.__getitem__, kept))
+    return ParsedReadings(list(timestamps), list(values), rows_read, rejected, superseded, clean_lines)

@@ -434,3 +434,76 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(tmp_path):
     mode, timeout_ms = result.stdout.split()[-2:]  # after the shell's own greeting
     assert mode == "wal"
     assert int(timeout_ms) >= 1000
+
+
+AWKWARD_VALUES = ["0.1", "0", "999999999.999999", "123456.654321", "0.000001", "7"]
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        # clean: the file's own text goes to the database
+        [(f"2016-07-15 {i // 2:02d}:{30 * (i % 2):02d}:00", wh) for i, wh in enumerate(AWKWARD_VALUES)],
+        # clean, with a duplicate and out of time order
+        [("2016-07-15 01:00:00", "0.3"), ("2016-07-15 00:00:00", "0.1"), ("2016-07-15 01:00:00", "0.7"),
+         ("2016-07-15 00:30:00", "123456.654321")],
+        # checked row by row: leading zeros, exponents, spaces, an offset timestamp
+        [("2016-07-15 00:00:00", "007.25"), ("2016-07-15 00:30:00", "1e-5"), ("2016-07-15 01:00:00", " 2.5E2 "),
+         ("2016-07-15T01:30:00", "0.1"), ("2016-07-15 02:00:00", "00")],
+    ],
+    ids=["clean", "clean-duplicate-unordered", "checked"],
+)
+def test_every_stored_value_is_exactly_the_float_in_the_file(data_dir, rows):
+    run_import(data_dir(CUSTOMERS, {"3000.csv": readings_csv(*rows)}))
+    expected = {}
+    for timestamp, wh in rows:  # the later duplicate wins
+        expected[(3000, timestamp.replace("T", " "))] = float(wh)
+    assert readings() == expected
+    # Exact equality, not approx: the database parsed the text itself and must agree bit for bit
+    # with Python, which computed the aggregates (summing in time order).
+    assert Customer.objects.get(id=3000).total_wh == sum(wh for _, wh in sorted(expected.items()))
+
+
+def test_read_ahead_keeps_the_order_and_stays_one_call_ahead():
+    from consumption.importer import read_ahead
+
+    started = []
+
+    def work(number):
+        started.append(number)
+        return number * 10
+
+    results = read_ahead(work, ((n,) for n in range(5)))
+    assert next(results) == 0
+    assert len(started) <= 2  # the one handed out and at most one prepared ahead
+    assert list(results) == [10, 20, 30, 40]
+
+
+def test_a_failure_in_the_read_ahead_thread_fails_the_run_and_writes_nothing(data_dir, monkeypatch):
+    from consumption import importer
+
+    folder = data_dir(CUSTOMERS, {"3000.csv": readings_csv(("2016-07-15 00:00:00", "5"))})
+    run_import(folder)
+    before = database_state()
+    (folder / "consumption" / "3000.csv").write_text(readings_csv(("2016-07-15 00:00:00", "6")))
+
+    def broken(*args):
+        raise MemoryError("parser ran out of memory")
+
+    monkeypatch.setattr(importer, "prepare_file", broken)
+    with pytest.raises(MemoryError):
+        import_data(folder)
+    assert database_state() == before
+    assert ImportRun.objects.latest("pk").status == ImportRun.Status.FAILED
+
+
+def test_clean_files_hand_their_own_text_to_the_database_and_others_are_formatted():
+    from consumption.parsing import parse_readings
+
+    clean = parse_readings(readings_csv(("2016-07-15 00:30:00", "2.5"), ("2016-07-15 00:00:00", "1"),
+                                        ("2016-07-15 00:30:00", "3.5")).encode())
+    assert clean.clean_lines == ["2016-07-15 00:00:00,1", "2016-07-15 00:30:00,3.5"]
+    assert clean.lines() == clean.clean_lines
+    checked = parse_readings(readings_csv(("2016-07-15 00:00:00", "01"), ("2016-07-15 00:30:00", "1e-5")).encode())
+    assert checked.clean_lines is None  # a leading zero is not a JSON number: checked row by row
+    assert checked.lines() == ["2016-07-15 00:00:00,1.0", "2016-07-15 00:30:00,1e-05"]
