@@ -83,6 +83,7 @@ def import_data(
     data_dir = Path(data_dir)
     customers_path = data_dir / "user_data.csv"
     parsed_customers = _read_customers(data_dir, customers_path)
+    _check_tables()
     consumption_dir = data_dir / "consumption"
 
     ImportRun.objects.filter(status=ImportRun.Status.RUNNING).update(
@@ -130,6 +131,22 @@ def _read_customers(data_dir: Path, path: Path):
         raise FatalImportError(f"{path}: {problem}") from None
     parsed.sha256 = hashlib.sha256(data).hexdigest()
     return parsed
+
+
+IMPORT_TABLES = (
+    Customer, Reading, DailyConsumption, ProfileMonth, GroupDaily, GroupHalfHour, ImportRun, ImportFile,
+    RejectedRow, SupersededReading,
+)
+
+
+def _check_tables() -> None:
+    """The database must have been migrated: say so plainly rather than fail on the first query."""
+    missing = sorted({model._meta.db_table for model in IMPORT_TABLES} - set(connection.introspection.table_names()))
+    if missing:
+        raise FatalImportError(
+            f"{connection.settings_dict['NAME']}: the database lacks the table(s) {', '.join(missing)}; "
+            "run `python dashboard/manage.py migrate` first"
+        )
 
 
 def _consumption_files(folder: Path, report: ImportReport) -> list[Path]:
@@ -201,6 +218,19 @@ class _GroupTotals:
         return merged
 
 
+@dataclass
+class _PreparedFile:
+    """One consumption file as the read-ahead thread hands it over."""
+
+    sha256: str
+    outcome: ParsedReadings | FileRejected | OSError | None  # None: unchanged since the last import
+    days: list[tuple] = field(default_factory=list)  # daily_totals()
+    history: dict = field(default_factory=dict)  # whole_history(): the Customer's summary fields
+    readings: str | None = None  # readings_payload()
+    daily_rows: list[tuple] | str = ()  # DailyConsumption rows, as _insert() takes them
+    profile_rows: list[tuple] | str = ()  # ProfileMonth rows
+
+
 class _Importer:
     def __init__(self, run: ImportRun, report: ImportReport, on_duplicate: str) -> None:
         self.run = run
@@ -267,15 +297,16 @@ class _Importer:
                 self._move_group(self.customers[customer_id])
         # One group after another keeps a single group's half-hourly sums in memory at a time.
         order = sorted(by_customer, key=lambda pk: (self.customers[pk].area, self.customers[pk].tariff, pk))
-        # The next file is read, hashed, parsed and formatted for the database in a worker thread
-        # while this one is written: the database releases the GIL while it works (one call per
-        # table and customer).
+        # The next file is read, hashed, parsed, summarised and formatted for the database in a
+        # worker thread while this one is written: the database releases the GIL while it works
+        # (one call per table and customer).
         prepared = read_ahead(
             self._prepare, ((pk, by_customer[pk], self._known_sha256(self.customers[pk])) for pk in order)
         )
         current_group = None
-        for done, (customer_id, (sha256, outcome, payload)) in enumerate(zip(order, prepared)):
+        for done, (customer_id, file) in enumerate(zip(order, prepared)):
             customer, path = self.customers[customer_id], by_customer[customer_id]
+            sha256, outcome = file.sha256, file.outcome
             if (customer.area, customer.tariff) != current_group:
                 self._flush_groups()
                 current_group = (customer.area, customer.tariff)
@@ -286,7 +317,7 @@ class _Importer:
                     status=ImportFile.Status.UNCHANGED, note="same content as the last import; skipped",
                 )
             elif isinstance(outcome, ParsedReadings):
-                self._replace_readings(customer, path, sha256, outcome, payload)
+                self._replace_readings(customer, path, file)
             elif isinstance(outcome, FileRejected):
                 self._reject_file(customer, path, sha256, outcome)
             else:
@@ -296,13 +327,24 @@ class _Importer:
                 progress(done + 1, len(order), path.name)
         self._flush_groups()
 
-    def _prepare(self, customer_id: int, path: Path, known_sha256: str | None) -> tuple:
-        """(sha256, outcome, readings payload) of one file; runs in the read-ahead thread, off the database."""
+    def _prepare(self, customer_id: int, path: Path, known_sha256: str | None) -> "_PreparedFile":
+        """Everything about one file that needs no database; runs in the read-ahead thread."""
         sha256, outcome = prepare_file(path, known_sha256, self.on_duplicate, settings.TIME_ZONE)
-        payload = None
-        if isinstance(outcome, ParsedReadings) and outcome.timestamps:
-            payload = readings_payload(customer_id, outcome.lines(), self.postgres)
-        return sha256, outcome, payload
+        file = _PreparedFile(sha256, outcome)
+        if isinstance(outcome, ParsedReadings):
+            timestamps, values = outcome.timestamps, outcome.values
+            file.days = daily_totals(timestamps, values)
+            file.history = whole_history(timestamps, values, file.days)
+            file.readings = readings_payload(customer_id, outcome.lines(), self.postgres) if timestamps else None
+            file.daily_rows = self._rows_payload([(customer_id, *day) for day in file.days])
+            file.profile_rows = self._rows_payload(
+                [(customer_id, *row) for row in monthly_profiles(timestamps, values)]
+            )
+        return file
+
+    def _rows_payload(self, rows: list[tuple]) -> list[tuple] | str:
+        """Rows as _insert() takes them: as they are for PostgreSQL's COPY, a JSON array for SQLite."""
+        return rows if self.postgres else json.dumps(rows, allow_nan=False)
 
     def _known_sha256(self, customer: Customer) -> str | None:
         """The hash under which the customer's file may be skipped as unchanged, if any."""
@@ -322,22 +364,17 @@ class _Importer:
         if customer.pk in self.moved and customer.readings_count:
             self._move_group(customer)
 
-    def _replace_readings(
-        self, customer: Customer, path: Path, sha256: str, parsed: ParsedReadings, payload: str | None
-    ) -> None:
+    def _replace_readings(self, customer: Customer, path: Path, file: "_PreparedFile") -> None:
+        parsed, sha256, days = file.outcome, file.sha256, file.days
         old_group = self.moved.get(customer.pk, (customer.area, customer.tariff))
         if customer.readings_count:
             self._subtract_existing(customer, old_group)
-        days = daily_totals(parsed.timestamps, parsed.values)
-        self._insert_readings(customer.pk, payload)
+        self._insert_readings(customer.pk, file.readings)
         self._insert(
             DailyConsumption, ("customer_id", "date", "wh", "readings", "peak_wh", "peak_at", "base_wh"),
-            [(customer.pk, *day) for day in days],
+            file.daily_rows,
         )
-        self._insert(
-            ProfileMonth, ("customer_id", "month", "weekend", "slot", "wh", "readings"),
-            [(customer.pk, *row) for row in monthly_profiles(parsed.timestamps, parsed.values)],
-        )
+        self._insert(ProfileMonth, ("customer_id", "month", "weekend", "slot", "wh", "readings"), file.profile_rows)
         self._group(customer.area, customer.tariff).add(parsed.timestamps, parsed.values, days, +1)
         record = ImportFile.objects.create(
             run=self.run, path=str(path), customer_id=customer.pk, sha256=sha256,
@@ -357,7 +394,7 @@ class _Importer:
             ],
             batch_size=500,
         )
-        self._update_customer_totals(customer, parsed.timestamps, parsed.values, days, record, sha256)
+        self._update_customer_totals(customer, file.history, record, sha256)
         report = self.report
         report.files_imported += 1
         report.rows_read += parsed.rows_read
@@ -409,8 +446,8 @@ class _Importer:
                     [customer_id, payload],
                 )
 
-    def _update_customer_totals(self, customer, timestamps, values, days, record: ImportFile, sha256: str) -> None:
-        for name, value in whole_history(timestamps, values, days).items():
+    def _update_customer_totals(self, customer, history: dict, record: ImportFile, sha256: str) -> None:
+        for name, value in history.items():
             setattr(customer, name, value)
         customer.source_file = record
         customer.source_sha256 = sha256
@@ -448,8 +485,10 @@ class _Importer:
                     )
         self.groups = {}
 
-    def _insert(self, model, columns: tuple[str, ...], rows: Iterable[tuple], key=(), add=()) -> None:
+    def _insert(self, model, columns: tuple[str, ...], rows: Iterable[tuple] | str, key=(), add=()) -> None:
         """Insert rows in bulk; with `key`, a row whose key exists adds its `add` columns to the stored ones.
+
+        On SQLite `rows` may already be their JSON array (see _rows_payload).
 
         PostgreSQL gets COPY (through a temporary table when adding). SQLite gets one statement that
         reads the rows from a JSON array: a single call into SQLite, which releases the GIL for the
@@ -466,9 +505,10 @@ class _Importer:
             if not self.postgres:
                 fields = ", ".join(f"value ->> {index}" for index in range(len(columns)))
                 # "WHERE true" lets SQLite tell the upsert clause from a join constraint.
+                document = rows if isinstance(rows, str) else json.dumps(list(rows), allow_nan=False)
                 cursor.cursor.execute(
                     f"INSERT INTO {table} ({names}) SELECT {fields} FROM json_each(?) WHERE true{on_conflict}",
-                    [json.dumps(list(rows), allow_nan=False)],
+                    [document],
                 )
                 return
             target = table

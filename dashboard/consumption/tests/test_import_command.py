@@ -507,3 +507,41 @@ def test_clean_files_hand_their_own_text_to_the_database_and_others_are_formatte
     checked = parse_readings(readings_csv(("2016-07-15 00:00:00", "01"), ("2016-07-15 00:30:00", "1e-5")).encode())
     assert checked.clean_lines is None  # a leading zero is not a JSON number: checked row by row
     assert checked.lines() == ["2016-07-15 00:00:00,1.0", "2016-07-15 00:30:00,1e-05"]
+
+
+def manage_py(*args: str, database_url: str) -> "subprocess.CompletedProcess":
+    import os
+    import subprocess
+    import sys
+
+    manage = Path(__file__).resolve().parents[2] / "manage.py"
+    env = {**os.environ, "DATABASE_URL": database_url}
+    env.pop("DASHBOARD_WEB_APPS", None)
+    return subprocess.run([sys.executable, str(manage), *args], capture_output=True, text=True, env=env)
+
+
+def test_an_unmigrated_database_is_a_fatal_problem_named_plainly(tmp_path, data_dir):
+    folder = data_dir(CUSTOMERS, {"3000.csv": readings_csv(("2016-07-15 00:00:00", "5"))})
+    database = tmp_path / "empty.sqlite3"
+    result = manage_py("import", "--data-dir", str(folder), database_url=f"sqlite:///{database}")
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0
+    assert "lacks the table(s)" in result.stderr and "manage.py migrate" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_the_import_command_runs_without_the_web_apps_and_imports_everything(tmp_path, data_dir):
+    """manage.py starts `import` without the web pages' apps; the pages keep them."""
+    folder = data_dir(CUSTOMERS, {"3000.csv": readings_csv(*day("2016-07-15", [1.5] * 48))})
+    database_url = f"sqlite:///{tmp_path / 'batch.sqlite3'}"
+    assert manage_py("migrate", "-v", "0", database_url=database_url).returncode == 0
+    result = manage_py("import", "--data-dir", str(folder), database_url=database_url)
+    assert result.returncode == 0, result.stderr
+    assert "readings stored 48" in result.stdout
+    apps = manage_py("shell", "-c", "from django.conf import settings; print(settings.INSTALLED_APPS)",
+                     database_url=database_url)
+    assert "django_tables2" in apps.stdout  # every other command, the server included, has them
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "batch.sqlite3") as db:
+        assert db.execute("SELECT count(*), sum(wh) FROM consumption_reading").fetchone() == (48, 72.0)
