@@ -1,7 +1,10 @@
 """The detail page's pure computations: statistics, peer medians, profiles, heatmap, coverage."""
+import statistics
 from datetime import date, datetime, time, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from consumption import statistics as stats
 
@@ -103,3 +106,21 @@ def test_it_measures_coverage_against_48_readings_a_day():
 
 def test_it_reads_naive_timestamps_as_utc_for_the_time_axis():
     assert stats.epoch_ms(datetime(1970, 1, 2)) == 86_400_000
+
+
+@given(
+    rows=st.lists(
+        st.tuples(st.integers(1, 8), st.integers(0, 3), st.floats(0, 1e6, allow_nan=False)),
+        max_size=40, unique_by=lambda row: row[:2],
+    ),
+    excluding=st.one_of(st.none(), st.integers(0, 9)),
+)
+def test_the_peer_median_per_period_equals_the_median_of_the_others(rows, excluding):
+    start = date(2016, 7, 15)
+    series = [{"customer_id": pk, "period": start + timedelta(days=day), "wh": wh} for pk, day, wh in rows]
+    periods = [start + timedelta(days=day) for day in range(5)]  # day 4 never has data
+    expected = []
+    for period in periods:
+        others = [row["wh"] for row in series if row["period"] == period and row["customer_id"] != excluding]
+        expected.append(statistics.median(others) if others else None)
+    assert stats.median_series(stats.values_by_period(series), periods, excluding) == expected
