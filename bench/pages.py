@@ -44,6 +44,7 @@ def main() -> None:
     # A slow page is timed for at most this long (but at least --min-requests times).
     parser.add_argument("--budget-seconds", type=float, default=15.0)
     parser.add_argument("--min-requests", type=int, default=10)
+    parser.add_argument("--samples", action="store_true", help="also list every request's milliseconds")
     args = parser.parse_args()
 
     import django
@@ -111,6 +112,8 @@ def main() -> None:
             p95_ms=percentile(samples, 0.95),
             mean_ms=statistics.fmean(samples),
         )
+        if args.samples:
+            entry["samples_ms"] = samples
     print(json.dumps(results))
 
 
