@@ -125,6 +125,13 @@ class GroupHalfHour(models.Model):
 
     objects = GroupHalfHourQuerySet.as_manager()
 
+    class Meta:
+        indexes = [
+            # Covers peak(): SQLite sums the groups' half hours in timestamp order, streaming,
+            # instead of building a temporary B-tree to group them (half the time of the query).
+            models.Index(fields=["timestamp", "area", "tariff", "wh"], name="grouphalfhour_by_time"),
+        ]
+
 
 class ImportRun(models.Model):
     class Status(models.TextChoices):
