@@ -468,3 +468,10 @@ def test_it_lists_rejected_rows_and_superseded_duplicates_with_file_line_and_rea
     other = client.get(url(3001))
     assert other.context["rejected_count"] == 0 and other.context["superseded_count"] == 0
     assert "None: every row of this customer" in other.content.decode()
+
+
+@pytest.mark.parametrize("granularity, caption", [("day", "grey dashed line is the median"), ("week", "grey bars are the median"),
+                                                  ("month", "grey bars are the median")])
+def test_the_chart_caption_names_the_peers_series_as_it_is_drawn(client, readings, granularity, caption):
+    response = client.get(f"/detail/{CUSTOMER}/?granularity={granularity}")
+    assert caption in " ".join(response.content.decode().split())
