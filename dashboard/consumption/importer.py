@@ -442,7 +442,7 @@ class _Importer:
             else:
                 cursor.cursor.execute(
                     f"INSERT INTO {table} (customer_id, timestamp, wh) "
-                    "SELECT ?, value ->> 0, value ->> 1 FROM json_each(?)",
+                    "SELECT ?, json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?)",
                     [customer_id, payload],
                 )
 
@@ -503,7 +503,8 @@ class _Importer:
             )
         with connection.cursor() as cursor:
             if not self.postgres:
-                fields = ", ".join(f"value ->> {index}" for index in range(len(columns)))
+                # json_extract rather than ->>, which needs SQLite 3.38
+                fields = ", ".join(f"json_extract(value, '$[{index}]')" for index in range(len(columns)))
                 # "WHERE true" lets SQLite tell the upsert clause from a join constraint.
                 document = rows if isinstance(rows, str) else json.dumps(list(rows), allow_nan=False)
                 cursor.cursor.execute(
@@ -622,5 +623,8 @@ def as_columns(rows: list[tuple]) -> tuple[list[str], list[float]]:
 
 
 def as_text(moment) -> str:
-    return moment if isinstance(moment, str) else moment.strftime("%Y-%m-%d %H:%M:%S")
+    """A stored timestamp as the parser writes it ('YYYY-MM-DD HH:MM:SS'; strftime drops a year's leading zeros)."""
+    if isinstance(moment, str):
+        return moment
+    return f"{moment.year:04d}-{moment:%m-%d %H:%M:%S}"
 

@@ -17,7 +17,10 @@ DUPLICATE_POLICIES = ("last", "first", "error")
 # No household or business meter uses a gigawatt-hour in half an hour: such a value is corruption.
 MAX_WH = 1e9
 MAX_RAW_CHARS = 2000
-CUSTOMER_FILE_NAME = re.compile(r"^(\d{1,9})\.csv$")
+# ASCII digits only: int() and float() also read other scripts' digits, which no file name or
+# database payload should carry through.
+CUSTOMER_FILE_NAME = re.compile(r"^([0-9]{1,9})\.csv$")
+CANONICAL_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
 
 
 class FileRejected(Exception):
@@ -161,14 +164,18 @@ def canonical_timestamp(raw: str, zone: zoneinfo.ZoneInfo | None) -> str:
     except ValueError:
         raise ValueError("timestamp is not a date and time (expected YYYY-MM-DD HH:MM:SS)") from None
     if moment.tzinfo is not None:
-        moment = moment.astimezone(zone).replace(tzinfo=None)
+        try:
+            moment = moment.astimezone(zone).replace(tzinfo=None)
+        except OverflowError:
+            raise ValueError("timestamp is out of range in the meter's time zone") from None
         text = ""
     if moment.minute % 30 or moment.second or moment.microsecond:
         raise ValueError("timestamp is not the start of a half hour")
     # The common case is already canonical; formatting every row would cost a third of the parse.
-    if len(text) == 19 and text[10] == " ":
+    # Other forms Python reads (week dates, compact times, other scripts' digits) are rewritten.
+    if CANONICAL_TIMESTAMP.fullmatch(text):
         return text
-    return moment.strftime("%Y-%m-%d %H:%M:%S")
+    return f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d} {moment.hour:02d}:{moment.minute:02d}:00"
 
 
 def parse_wh(raw: str) -> float:
@@ -241,8 +248,8 @@ def parse_readings(
 # Rows in the canonical format, nothing else; a file made only of these skips the per-row checks.
 # Values have no leading zeros, so each one is also a JSON number as it stands.
 CLEAN_BODY = re.compile(
-    r"(?:\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01]) (?:[01]\d|2[0-3]):[03]0:00,"
-    r"(?:0|[1-9]\d{0,8})(?:\.\d{1,6})?\n)*"
+    r"(?:[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01]) (?:[01][0-9]|2[0-3]):[03]0:00,"
+    r"(?:0|[1-9][0-9]{0,8})(?:\.[0-9]{1,6})?\n)*"
 )
 
 

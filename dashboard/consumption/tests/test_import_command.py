@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from consumption.importer import import_data
+from consumption.importer import as_text, import_data
 from consumption.models import (
     Customer,
     DailyConsumption,
@@ -44,7 +44,7 @@ def run_import(folder: Path, *args: str) -> str:
 
 def readings() -> dict[tuple[int, str], float]:
     return {
-        (r.customer_id, r.timestamp.strftime("%Y-%m-%d %H:%M:%S")): r.wh for r in Reading.objects.all()
+        (r.customer_id, f"{r.timestamp.year:04d}-{r.timestamp:%m-%d %H:%M:%S}"): r.wh for r in Reading.objects.all()
     }
 
 
@@ -84,7 +84,7 @@ def assert_aggregates_match_readings() -> None:
         slot[2] += 1
     actual_daily = {
         (d.customer_id, d.date.isoformat()): (
-            d.wh, d.readings, d.peak_wh, d.peak_at.strftime("%Y-%m-%d %H:%M:%S"), d.base_wh
+            d.wh, d.readings, d.peak_wh, as_text(d.peak_at), d.base_wh
         )
         for d in DailyConsumption.objects.all()
     }
@@ -93,7 +93,7 @@ def assert_aggregates_match_readings() -> None:
         (g.area, g.tariff, g.date.isoformat()): [g.wh, g.readings, g.customers] for g in GroupDaily.objects.all()
     } == dict(group_daily)
     assert {
-        (g.area, g.tariff, g.timestamp.strftime("%Y-%m-%d %H:%M:%S")): [g.wh, g.readings]
+        (g.area, g.tariff, as_text(g.timestamp)): [g.wh, g.readings]
         for g in GroupHalfHour.objects.all()
     } == dict(group_half_hour)
     profiles: dict = defaultdict(lambda: [0.0, 0])
@@ -545,3 +545,38 @@ def test_the_import_command_runs_without_the_web_apps_and_imports_everything(tmp
 
     with sqlite3.connect(tmp_path / "batch.sqlite3") as db:
         assert db.execute("SELECT count(*), sum(wh) FROM consumption_reading").fetchone() == (48, 72.0)
+
+
+def test_digits_of_other_scripts_and_unusual_iso_forms_are_stored_in_canonical_form(data_dir):
+    rows = [
+        ("2016-07-15 00:00:00", "1\u0662"),  # Arabic-Indic two: Python reads 12
+        ("2016-07-15 0\u0661:00:00", "5"),  # an hour in Arabic-Indic digits: Python refuses it, so do we
+        ("2016-W28-5 01:30:00", "6"),  # ISO week date: Friday of week 28 is 2016-07-15
+        ("2016-07-15 023000", "7"),  # compact time
+        ("0999-01-01T00:00:00", "8"),  # a year before 1000 keeps its four digits
+    ]
+    folder = data_dir(CUSTOMERS, {"3000.csv": readings_csv(*rows)})
+    import_data(folder)
+    assert RejectedRow.objects.get().line_number == 3
+    assert readings() == {
+        (3000, "2016-07-15 00:00:00"): 12.0,
+        (3000, "2016-07-15 01:30:00"): 6.0, (3000, "2016-07-15 02:30:00"): 7.0,
+        (3000, "0999-01-01 00:00:00"): 8.0,
+    }
+    assert_aggregates_match_readings()
+
+
+def test_a_timestamp_out_of_range_in_the_meter_zone_is_rejected_not_fatal(data_dir):
+    folder = data_dir(CUSTOMERS, {"3000.csv": readings_csv(("0001-01-01 00:00:00+01:00", "5"),
+                                                           ("2016-07-15 00:00:00", "6"))})
+    report = import_data(folder)
+    assert RejectedRow.objects.get().reason == "timestamp is out of range in the meter's time zone"
+    assert report.readings_stored == 1
+
+
+def test_a_file_named_with_other_scripts_digits_is_ignored_with_a_note(data_dir):
+    folder = data_dir(CUSTOMERS, {"\u0663\u0660\u0660\u0660.csv": readings_csv(("2016-07-15 00:00:00", "5"))})
+    report = import_data(folder)
+    assert Reading.objects.count() == 0
+    assert ImportFile.objects.get(status=ImportFile.Status.IGNORED).note == "not named <customer id>.csv"
+    assert report.files_skipped == 1
