@@ -580,3 +580,17 @@ def test_a_file_named_with_other_scripts_digits_is_ignored_with_a_note(data_dir)
     assert Reading.objects.count() == 0
     assert ImportFile.objects.get(status=ImportFile.Status.IGNORED).note == "not named <customer id>.csv"
     assert report.files_skipped == 1
+
+
+def test_readings_keep_their_written_times_in_another_zone_across_a_changed_file(data_dir, settings):
+    """TIME_ZONE names the meters' zone: times are stored and re-read as written, aggregates in step."""
+    settings.TIME_ZONE = "America/New_York"
+    folder = data_dir(CUSTOMERS, {"3000.csv": readings_csv(*day("2016-07-15", [1.0] * 48)),
+                                  "3001.csv": readings_csv(*day("2016-07-15", [2.0] * 48))})
+    import_data(folder)
+    (folder / "consumption" / "3000.csv").write_text(readings_csv(*day("2016-07-15", [3.0] * 48)))
+    import_data(folder)
+    stored = readings()
+    assert stored[(3000, "2016-07-15 23:30:00")] == 3.0 and stored[(3001, "2016-07-15 00:00:00")] == 2.0
+    assert {ts[:10] for _, ts in stored} == {"2016-07-15"}
+    assert_aggregates_match_readings()
