@@ -1,8 +1,9 @@
 """Queries the pages make, as QuerySet methods over the precomputed aggregates."""
 from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.db import connections, models
-from django.db.models import Avg, Case, Count, F, Func, IntegerField, Max, Sum, Value, When
+from django.db.models import Avg, Case, Count, DateTimeField, F, Func, IntegerField, Max, Sum, Value, When
 from django.db.models.functions import Cast, Substr, TruncMonth, TruncTime, TruncWeek
 # The summary page's queries (CustomerQuerySet, GroupDailyQuerySet, GroupHalfHourQuerySet) use these too.
 from django.db.models import Exists, FilteredRelation, Min, OuterRef, Q, Subquery
@@ -136,6 +137,19 @@ class ReadingQuerySet(models.QuerySet):
                 Q(timestamp__lt=datetime.combine(end + timedelta(days=1), time.min)) if end < date.max else Q()
             )
         return self.filter(wanted)
+
+    def as_written(self) -> "ReadingQuerySet":
+        """(timestamp, wh) pairs in time order, the timestamp naive as the meter wrote it.
+
+        On PostgreSQL the column is a timestamptz, which Django loads row by row in Python (parse,
+        convert, strip the zone); turned back into the session zone's wall-clock time in SQL it is a
+        plain timestamp, which psycopg loads in C: a year of half hours several times faster.
+        """
+        readings = self.order_by("timestamp")
+        if connections[self.db].vendor == "postgresql":
+            written = Func(Value(settings.TIME_ZONE), F("timestamp"), function="timezone", output_field=DateTimeField())
+            return readings.annotate(written=written).values_list("written", "wh")
+        return readings.values_list("timestamp", "wh")
 
     def profile_sums(self) -> "ReadingQuerySet":
         """Per customer, weekday/weekend and time of day: total_wh and readings, for average profiles.

@@ -475,3 +475,15 @@ def test_it_lists_rejected_rows_and_superseded_duplicates_with_file_line_and_rea
 def test_the_chart_caption_names_the_peers_series_as_it_is_drawn(client, readings, granularity, caption):
     response = client.get(f"/detail/{CUSTOMER}/?granularity={granularity}")
     assert caption in " ".join(response.content.decode().split())
+
+
+@pytest.mark.django_db
+def test_readings_come_back_as_written_in_the_meters_zone(client, data_dir, settings):
+    """TIME_ZONE is the meters' zone: the export and the heatmap's days show the times of the file."""
+    settings.TIME_ZONE = "America/New_York"
+    written = make_customers(data_dir)
+    response = client.get(url(), {"_export": "csv", "from": "2016-07-16", "to": "2016-07-16"})
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[1:] == [[f"{ts:%Y-%m-%d %H:%M:%S}", f"{wh:.10g}"] for ts, wh in written[CUSTOMER][48:96]]
+    labels = client.get(f"{url()}chart.json", {"granularity": "halfhour"}).json()["labels"]
+    assert (labels[0], labels[-1]) == ("2016-07-15T00:00", "2016-07-18T02:00")  # first and last, as written

@@ -178,7 +178,7 @@ def _series(customer: Customer, params: Params, readings: list | None = None) ->
 def _readings(customer: Customer, params: Params) -> list[tuple[datetime, float]]:
     return list(
         Reading.objects.filter(customer=customer).for_period(params.start, params.end)
-        .order_by("timestamp").values_list("timestamp", "wh")
+        .as_written()
     )
 
 
@@ -286,7 +286,7 @@ def _csv_export(customer: Customer, params: Params) -> StreamingHttpResponse:
     """The customer's readings in the period, streamed: one row per half hour, energy in Wh."""
     readings = (
         Reading.objects.filter(customer=customer).for_period(params.start, params.end)
-        .order_by("timestamp").values_list("timestamp", "wh")
+        .as_written()
     )
     rows = chain(
         [("timestamp (start of half hour)", "energy (Wh)")],
