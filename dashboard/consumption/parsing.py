@@ -268,7 +268,7 @@ def _clean_file(data: bytes) -> tuple[list[str], list[str], list[float]] | None:
         return None
     if body and not body.endswith("\n"):
         body += "\n"
-    if CLEAN_BODY.fullmatch(body) is None:
+    if not _all_clean(body):
         return None
     lines = body.split("\n")
     lines.pop()  # after the final newline
@@ -279,6 +279,21 @@ def _clean_file(data: bytes) -> tuple[list[str], list[str], list[float]] | None:
         return None
     # At most nine digits before the point: every value is finite, non-negative and under MAX_WH.
     return lines, [line[:19] for line in lines], list(map(float, [line[20:] for line in lines]))
+
+
+CLEAN_CHUNK_CHARS = 16_384
+
+
+def _all_clean(body: str) -> bool:
+    """CLEAN_BODY over the whole text, a few hundred lines at a time: each call holds the GIL, and
+    the importer's main thread, waiting on the database, gets it back between two chunks."""
+    start, size = 0, len(body)
+    while start < size:
+        end = body.find("\n", start + CLEAN_CHUNK_CHARS) + 1 or size
+        if CLEAN_BODY.fullmatch(body, start, end) is None:
+            return False
+        start = end
+    return True
 
 
 def _checked_rows(body: list[str | None], zone: zoneinfo.ZoneInfo | None):
