@@ -594,3 +594,19 @@ def test_readings_keep_their_written_times_in_another_zone_across_a_changed_file
     assert stored[(3000, "2016-07-15 23:30:00")] == 3.0 and stored[(3001, "2016-07-15 00:00:00")] == 2.0
     assert {ts[:10] for _, ts in stored} == {"2016-07-15"}
     assert_aggregates_match_readings()
+
+
+def test_a_long_clean_file_is_validated_in_chunks_and_one_bad_line_anywhere_is_caught():
+    from consumption.parsing import CLEAN_CHUNK_CHARS, parse_readings
+
+    rows = [r for n in range(40) for r in day(f"2016-08-{1 + n % 31:02d}" if n < 31 else f"2016-09-{n - 30:02d}",
+                                              [float(i) for i in range(48)])]
+    clean = readings_csv(*rows)
+    assert len(clean) > 2 * CLEAN_CHUNK_CHARS  # three chunks at least
+    parsed = parse_readings(clean.encode())
+    assert parsed.clean_lines is not None and len(parsed.values) == len(rows)
+    for position in (5, len(rows) // 2, len(rows) - 1):  # first, a middle and the last chunk
+        broken = list(rows)
+        broken[position] = (broken[position][0], "007")  # legal, but not on the fast path
+        parsed = parse_readings(readings_csv(*broken).encode())
+        assert parsed.clean_lines is None and parsed.values[position] == 7.0
