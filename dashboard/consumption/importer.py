@@ -44,6 +44,7 @@ from .parsing import (
     Rejected,
     parse_customers,
     prepare_file,
+    timestamp_text,
 )
 
 log = logging.getLogger("consumption.import")
@@ -419,10 +420,10 @@ class _Importer:
         """The customer's stored readings (timestamps, values) and daily (date, wh, readings) rows."""
         # As text from the database itself: no datetime object per reading, made and formatted back.
         # (PostgreSQL's ::text would add the zone offset: timestamps are timestamptz there.)
-        timestamp_text = "to_char(timestamp, 'YYYY-MM-DD HH24:MI:SS')" if self.postgres else "timestamp || ''"
+        timestamp_sql = "to_char(timestamp, 'YYYY-MM-DD HH24:MI:SS')" if self.postgres else "timestamp || ''"
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT {timestamp_text}, wh FROM {self.tables[Reading]} WHERE customer_id = %s ORDER BY timestamp",
+                f"SELECT {timestamp_sql}, wh FROM {self.tables[Reading]} WHERE customer_id = %s ORDER BY timestamp",
                 [customer.pk],
             )
             timestamps, values = as_columns(cursor.fetchall())
@@ -491,11 +492,10 @@ class _Importer:
     def _insert(self, model, columns: tuple[str, ...], rows: Iterable[tuple] | str, key=(), add=()) -> None:
         """Insert rows in bulk; with `key`, a row whose key exists adds its `add` columns to the stored ones.
 
-        On SQLite `rows` may already be their JSON array (see _rows_payload).
-
         PostgreSQL gets COPY (through a temporary table when adding). SQLite gets one statement that
         reads the rows from a JSON array: a single call into SQLite, which releases the GIL for the
-        whole insert (executemany takes it back after every row), and no per-row binding.
+        whole insert (executemany takes it back after every row), and no per-row binding. On SQLite
+        `rows` may already be that JSON array (see _rows_payload).
         """
         table = self.tables[model]
         names = ", ".join(columns)
@@ -508,8 +508,8 @@ class _Importer:
             if not self.postgres:
                 # json_extract rather than ->>, which needs SQLite 3.38
                 fields = ", ".join(f"json_extract(value, '$[{index}]')" for index in range(len(columns)))
-                # "WHERE true" lets SQLite tell the upsert clause from a join constraint.
                 document = rows if isinstance(rows, str) else json.dumps(list(rows), allow_nan=False)
+                # "WHERE true" lets SQLite tell the upsert clause from a join constraint.
                 cursor.cursor.execute(
                     f"INSERT INTO {table} ({names}) SELECT {fields} FROM json_each(?) WHERE true{on_conflict}",
                     [document],
@@ -626,9 +626,6 @@ def as_columns(rows: list[tuple]) -> tuple[list[str], list[float]]:
 
 
 def as_text(moment) -> str:
-    """A stored timestamp as the parser writes it: 'YYYY-MM-DD HH:MM:SS', the year always in four digits
-    (strftime drops its leading zeros), and six times faster than strftime."""
-    if isinstance(moment, str):
-        return moment
-    return moment.isoformat(" ", "seconds")
+    """A stored timestamp as the parser writes it."""
+    return moment if isinstance(moment, str) else timestamp_text(moment)
 
