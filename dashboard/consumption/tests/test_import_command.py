@@ -44,7 +44,7 @@ def run_import(folder: Path, *args: str) -> str:
 
 def readings() -> dict[tuple[int, str], float]:
     return {
-        (r.customer_id, f"{r.timestamp.year:04d}-{r.timestamp:%m-%d %H:%M:%S}"): r.wh for r in Reading.objects.all()
+        (r.customer_id, as_text(r.timestamp)): r.wh for r in Reading.objects.all()
     }
 
 
@@ -170,14 +170,7 @@ def write(folder: Path, name: str, content: str | bytes) -> Path:
 
 
 def test_a_fatal_problem_exits_1_with_one_line_on_stderr(tmp_path):
-    import subprocess
-    import sys
-
-    manage = Path(__file__).resolve().parents[2] / "manage.py"
-    result = subprocess.run(
-        [sys.executable, str(manage), "import", "--data-dir", str(tmp_path / "nowhere")],
-        capture_output=True, text=True,
-    )
+    result = manage_py("import", "--data-dir", str(tmp_path / "nowhere"))
     assert result.returncode == 1
     assert result.stderr.strip().count("\n") == 0
     assert "nowhere: data folder not found" in result.stderr
@@ -509,13 +502,14 @@ def test_clean_files_hand_their_own_text_to_the_database_and_others_are_formatte
     assert checked.lines() == ["2016-07-15 00:00:00,1.0", "2016-07-15 00:30:00,1e-05"]
 
 
-def manage_py(*args: str, database_url: str) -> "subprocess.CompletedProcess":
+def manage_py(*args: str, database_url: str | None = None) -> "subprocess.CompletedProcess":
+    """`manage.py *args` in a process of its own, on `database_url` or the environment's database."""
     import os
     import subprocess
     import sys
 
     manage = Path(__file__).resolve().parents[2] / "manage.py"
-    env = {**os.environ, "DATABASE_URL": database_url}
+    env = {**os.environ, **({"DATABASE_URL": database_url} if database_url else {})}
     env.pop("DASHBOARD_WEB_APPS", None)
     return subprocess.run([sys.executable, str(manage), *args], capture_output=True, text=True, env=env)
 
