@@ -114,9 +114,8 @@ def main() -> None:
         (Importer, "_insert_readings", "write Reading rows"),
         (Importer, "_insert", by_model),
         (Importer, "_execute_many", by_table),  # older importers
-        (Importer, "_update_customer_totals", "customer totals (Customer.save)"),
-        (Importer, "_record_rejected", "records: rejected rows"),
-        (Importer, "_replace_readings", "records: ImportFile, superseded (rest of _replace_readings)"),
+        (importer._PendingRecords, "flush", "records: ImportFile, rejected, superseded rows, customer totals (batched)"),
+        (Importer, "_replace_readings", "rest of _replace_readings (delete old readings, build records)"),
         (Importer, "import_customers", "customers (user_data.csv)"),
         (importer, "_finish", "ImportRun record"),
         # The run's single transaction ends in connection.commit(), called by transaction.atomic;

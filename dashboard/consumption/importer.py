@@ -232,6 +232,68 @@ class _PreparedFile:
     profile_rows: list[tuple] | str = ()  # ProfileMonth rows
 
 
+class _PendingRecords:
+    """Per-file records (ImportFile, its rejected and superseded rows, the customer it is now the
+    source of) written a batch at a time: a few bulk statements instead of several per file."""
+
+    MAX_FILES = 500
+    MAX_ROWS = 20_000  # rejected and superseded rows held before a flush: memory stays bounded
+
+    def __init__(self) -> None:
+        self.files: list[tuple[ImportFile, list[Rejected], list, Customer | None]] = []
+        self.rows = 0
+
+    def add(self, record: ImportFile, rejected: list[Rejected] = (), superseded: list = (),
+            source_of: Customer | None = None) -> None:
+        self.files.append((record, rejected, superseded, source_of))
+        self.rows += len(rejected) + len(superseded)
+
+    @property
+    def full(self) -> bool:
+        return len(self.files) >= self.MAX_FILES or self.rows >= self.MAX_ROWS
+
+    def flush(self) -> None:
+        if not self.files:
+            return
+        records = ImportFile.objects.bulk_create([record for record, *_ in self.files], batch_size=500)
+        if any(record.pk is None for record in records):  # every supported backend returns the keys
+            raise RuntimeError("the database did not return the new ImportFile keys")
+        RejectedRow.objects.bulk_create(
+            [
+                RejectedRow(file=record, line_number=row.line_number, raw=row.raw, reason=row.reason)
+                for record, rejected, _, _ in self.files
+                for row in rejected
+            ],
+            batch_size=500,
+        )
+        SupersededReading.objects.bulk_create(
+            [
+                SupersededReading(
+                    file=record, customer_id=record.customer_id, timestamp=item.timestamp,
+                    superseded_wh=item.superseded_wh, superseded_line=item.superseded_line,
+                    kept_wh=item.kept_wh, kept_line=item.kept_line,
+                )
+                for record, _, superseded, _ in self.files
+                for item in superseded
+            ],
+            batch_size=500,
+        )
+        sources = []
+        for record, _, _, customer in self.files:
+            if customer is not None:
+                customer.source_file = record
+                sources.append(customer)
+        Customer.objects.bulk_update(sources, CUSTOMER_SOURCE_FIELDS, batch_size=500)
+        self.files, self.rows = [], 0
+
+
+# What an imported file sets on its customer: the whole-history summary and where it came from.
+CUSTOMER_SOURCE_FIELDS = [
+    "readings_count", "total_wh", "days_with_data", "first_reading_at", "last_reading_at", "peak_wh", "peak_at",
+    "source_file", "source_sha256", "source_policy",
+]
+
+
 class _Importer:
     def __init__(self, run: ImportRun, report: ImportReport, on_duplicate: str) -> None:
         self.run = run
@@ -240,6 +302,7 @@ class _Importer:
         self.customers: dict[int, Customer] = {}
         self.moved: dict[int, tuple[str, str]] = {}  # customer -> the group it used to be in
         self.groups: dict[tuple[str, str], _GroupTotals] = {}
+        self.records = _PendingRecords()
         self.postgres = connection.vendor == "postgresql"
         self.tables = {
             model: connection.ops.quote_name(model._meta.db_table)
@@ -249,11 +312,13 @@ class _Importer:
     # Customers -----------------------------------------------------------------------------
 
     def import_customers(self, path: Path, parsed) -> None:
-        record = ImportFile.objects.create(
-            run=self.run, path=str(path), sha256=parsed.sha256, status=ImportFile.Status.IMPORTED,
-            rows_read=parsed.rows_read, readings_stored=0, rows_rejected=len(parsed.rejected),
+        self.records.add(
+            ImportFile(
+                run=self.run, path=str(path), sha256=parsed.sha256, status=ImportFile.Status.IMPORTED,
+                rows_read=parsed.rows_read, readings_stored=0, rows_rejected=len(parsed.rejected),
+            ),
+            parsed.rejected,
         )
-        self._record_rejected(record, parsed.rejected)
         existing = {customer.pk: customer for customer in Customer.objects.all()}
         new, changed = [], []
         for customer_id, (area, tariff) in parsed.customers.items():
@@ -313,10 +378,10 @@ class _Importer:
                 current_group = (customer.area, customer.tariff)
             if outcome is None:
                 self.report.files_unchanged += 1
-                ImportFile.objects.create(
+                self.records.add(ImportFile(
                     run=self.run, path=str(path), customer_id=customer.pk, sha256=sha256,
                     status=ImportFile.Status.UNCHANGED, note="same content as the last import; skipped",
-                )
+                ))
             elif isinstance(outcome, ParsedReadings):
                 self._replace_readings(customer, path, file)
             elif isinstance(outcome, FileRejected):
@@ -324,9 +389,12 @@ class _Importer:
             else:
                 self._note_file(path, ImportFile.Status.REJECTED, f"cannot be read ({outcome.strerror})",
                                 customer_id=customer.pk)
+            if self.records.full:
+                self.records.flush()
             if progress:
                 progress(done + 1, len(order), path.name)
         self._flush_groups()
+        self.records.flush()
 
     def _prepare(self, customer_id: int, path: Path, known_sha256: str | None) -> "_PreparedFile":
         """Everything about one file that needs no database; runs in the read-ahead thread."""
@@ -354,12 +422,11 @@ class _Importer:
         return customer.source_sha256 or None
 
     def _reject_file(self, customer: Customer, path: Path, sha256: str, problem: FileRejected) -> None:
-        record = self._note_file(
+        self._note_file(
             path, ImportFile.Status.REJECTED, f"{problem}; the customer's readings are left as they were",
             customer_id=customer.pk, sha256=sha256, rows_read=problem.rows_read,
-            rows_rejected=problem.rows_read,
+            rows_rejected=problem.rows_read, rejected=problem.rows,
         )
-        self._record_rejected(record, problem.rows)
         self.report.rows_read += problem.rows_read
         self.report.rows_rejected += problem.rows_read
         if customer.pk in self.moved and customer.readings_count:
@@ -377,25 +444,17 @@ class _Importer:
         )
         self._insert(ProfileMonth, ("customer_id", "month", "weekend", "slot", "wh", "readings"), file.profile_rows)
         self._group(customer.area, customer.tariff).add(parsed.timestamps, parsed.values, days, +1)
-        record = ImportFile.objects.create(
+        record = ImportFile(
             run=self.run, path=str(path), customer_id=customer.pk, sha256=sha256,
             status=ImportFile.Status.IMPORTED, rows_read=parsed.rows_read,
             readings_stored=len(parsed.timestamps), rows_rejected=len(parsed.rejected),
             rows_superseded=len(parsed.superseded),
         )
-        self._record_rejected(record, parsed.rejected)
-        SupersededReading.objects.bulk_create(
-            [
-                SupersededReading(
-                    file=record, customer_id=customer.pk, timestamp=item.timestamp,
-                    superseded_wh=item.superseded_wh, superseded_line=item.superseded_line,
-                    kept_wh=item.kept_wh, kept_line=item.kept_line,
-                )
-                for item in parsed.superseded
-            ],
-            batch_size=500,
-        )
-        self._update_customer_totals(customer, file.history, record, sha256)
+        for name, value in file.history.items():
+            setattr(customer, name, value)
+        customer.source_sha256 = sha256
+        customer.source_policy = self.on_duplicate
+        self.records.add(record, parsed.rejected, parsed.superseded, source_of=customer)
         report = self.report
         report.files_imported += 1
         report.rows_read += parsed.rows_read
@@ -449,19 +508,6 @@ class _Importer:
                     "SELECT ?, json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?)",
                     [customer_id, payload],
                 )
-
-    def _update_customer_totals(self, customer, history: dict, record: ImportFile, sha256: str) -> None:
-        for name, value in history.items():
-            setattr(customer, name, value)
-        customer.source_file = record
-        customer.source_sha256 = sha256
-        customer.source_policy = self.on_duplicate
-        customer.save(
-            update_fields=[
-                "readings_count", "total_wh", "days_with_data", "first_reading_at", "last_reading_at",
-                "peak_wh", "peak_at", "source_file", "source_sha256", "source_policy",
-            ]
-        )
 
     # Group aggregates ----------------------------------------------------------------------
 
@@ -528,16 +574,10 @@ class _Importer:
 
     # Records -------------------------------------------------------------------------------
 
-    def _note_file(self, path: Path, status: str, note: str, **fields) -> ImportFile:
+    def _note_file(self, path: Path, status: str, note: str, rejected: list[Rejected] = (), **fields) -> None:
         self.report.files_skipped += 1
         self.report.notes.append(f"{path}: {note}")
-        return ImportFile.objects.create(run=self.run, path=str(path), status=status, note=note, **fields)
-
-    def _record_rejected(self, record: ImportFile, rows: list[Rejected]) -> None:
-        RejectedRow.objects.bulk_create(
-            [RejectedRow(file=record, line_number=row.line_number, raw=row.raw, reason=row.reason) for row in rows],
-            batch_size=500,
-        )
+        self.records.add(ImportFile(run=self.run, path=str(path), status=status, note=note, **fields), rejected)
 
 
 def readings_payload(customer_id: int, lines: list[str], postgres: bool) -> str:

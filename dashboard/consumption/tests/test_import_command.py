@@ -660,3 +660,36 @@ def test_the_clustering_migration_keeps_every_row_both_ways(tmp_path):
     assert reordered(dump()) == reordered(before)
     assert manage_py("migrate", "consumption", "0004", "-v", "0", database_url=url).returncode == 0
     assert reordered(dump()) == reordered(before)
+
+
+@pytest.mark.parametrize("limit", [{"MAX_FILES": 2}, {"MAX_ROWS": 1}])
+def test_records_written_in_batches_each_belong_to_their_own_file(data_dir, monkeypatch, limit):
+    """Per-file records are written a batch at a time; a batch that fills up mid-run is flushed
+    with every rejected and superseded row, and every customer's source, on the right file."""
+    from consumption.importer import _PendingRecords
+
+    for name, value in limit.items():
+        monkeypatch.setattr(_PendingRecords, name, value)
+    customers = "id,area,tariff\n" + "".join(f"{3000 + n},a1,t1\n" for n in range(5)) + "bad row\n"
+    files = {
+        f"{3000 + n}.csv": readings_csv(
+            ("2016-07-15 00:00:00", str(n)), ("2016-07-15 00:00:00", str(n + 10)), ("2016-07-15 00:30:00", "x" * (n + 1))
+        )
+        for n in range(5)
+    }
+    files["9999.csv"] = readings_csv(("2016-07-15 00:00:00", "1"))
+    files["notes.txt"] = "not a meter file"
+    run_import(data_dir(customers, files))
+    records = {record.path.rsplit("/", 1)[-1]: record for record in ImportFile.objects.all()}
+    assert set(records) == {"user_data.csv", "9999.csv", "notes.txt", *(f"{3000 + n}.csv" for n in range(5))}
+    assert [row.raw for row in records["user_data.csv"].rejected_rows.all()] == ["bad row"]
+    for n in range(5):
+        record = records[f"{3000 + n}.csv"]
+        assert [row.raw for row in record.rejected_rows.all()] == [f"2016-07-15 00:30:00,{'x' * (n + 1)}"]
+        [superseded] = record.superseded.all()
+        assert (superseded.customer_id, superseded.superseded_wh, superseded.kept_wh) == (3000 + n, n, n + 10)
+        customer = Customer.objects.get(pk=3000 + n)
+        assert customer.source_file_id == record.pk
+        assert (customer.readings_count, customer.total_wh) == (1, n + 10)
+    run_import(data_dir(customers, files))  # unchanged: skipped on the recorded hashes
+    assert ImportRun.objects.latest("pk").files_unchanged == 5
