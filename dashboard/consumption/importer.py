@@ -14,6 +14,7 @@ from bisect import bisect_left
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date as date_type
 from datetime import datetime
@@ -49,6 +50,10 @@ from .parsing import (
 
 log = logging.getLogger("consumption.import")
 BASE_LOAD_READINGS = 8
+# Files whose daily and monthly-profile rows are held back and written together (memory stays bounded).
+HELD_FILES = 100
+DAILY_COLUMNS = ("customer_id", "date", "wh", "readings", "peak_wh", "peak_at", "base_wh")
+PROFILE_COLUMNS = ("customer_id", "month", "weekend", "slot", "wh", "readings")
 Progress = Callable[[int, int, str], None]
 
 
@@ -303,6 +308,11 @@ class _Importer:
         self.moved: dict[int, tuple[str, str]] = {}  # customer -> the group it used to be in
         self.groups: dict[tuple[str, str], _GroupTotals] = {}
         self.records = _PendingRecords()
+        # Daily and monthly-profile rows of the files written since the last flush, per model.
+        self.customer_rows: dict = {DailyConsumption: [], ProfileMonth: []}
+        # PostgreSQL: the COPY of readings left open from one file to the next (see _insert_readings).
+        self.copy_stack = ExitStack()
+        self.readings_copy = None
         self.postgres = connection.vendor == "postgresql"
         self.tables = {
             model: connection.ops.quote_name(model._meta.db_table)
@@ -364,36 +374,54 @@ class _Importer:
         # One group after another keeps a single group's half-hourly sums in memory at a time.
         order = sorted(by_customer, key=lambda pk: (self.customers[pk].area, self.customers[pk].tariff, pk))
         # The next file is read, hashed, parsed, summarised and formatted for the database in a
-        # worker thread while this one is written: the database releases the GIL while it works
-        # (one call per table and customer).
+        # worker thread while this one is written: the database releases the GIL while it works.
+        # Few calls per file: readings stream into one open COPY on PostgreSQL (one statement per
+        # file on SQLite); daily and profile rows and the records are held back and written in bulk.
         prepared = read_ahead(
             self._prepare, ((pk, by_customer[pk], self._known_sha256(self.customers[pk])) for pk in order)
         )
         current_group = None
-        for done, (customer_id, file) in enumerate(zip(order, prepared)):
-            customer, path = self.customers[customer_id], by_customer[customer_id]
-            sha256, outcome = file.sha256, file.outcome
-            if (customer.area, customer.tariff) != current_group:
-                self._flush_groups()
-                current_group = (customer.area, customer.tariff)
-            if outcome is None:
-                self.report.files_unchanged += 1
-                self.records.add(ImportFile(
-                    run=self.run, path=str(path), customer_id=customer.pk, sha256=sha256,
-                    status=ImportFile.Status.UNCHANGED, note="same content as the last import; skipped",
-                ))
-            elif isinstance(outcome, ParsedReadings):
-                self._replace_readings(customer, path, file)
-            elif isinstance(outcome, FileRejected):
-                self._reject_file(customer, path, sha256, outcome)
-            else:
-                self._note_file(path, ImportFile.Status.REJECTED, f"cannot be read ({outcome.strerror})",
-                                customer_id=customer.pk)
-            if self.records.full:
-                self.records.flush()
-            if progress:
-                progress(done + 1, len(order), path.name)
-        self._flush_groups()
+        # An error while the readings' COPY is open ends it with that error, so the transaction
+        # can be rolled back.
+        with self.copy_stack:
+            for done, (customer_id, file) in enumerate(zip(order, prepared)):
+                current_group = self._import_file(customer_id, by_customer[customer_id], file, current_group)
+                if self.records.full or len(self.customer_rows[DailyConsumption]) >= HELD_FILES:
+                    self._write_held_rows()
+                if progress:
+                    progress(done + 1, len(order), by_customer[customer_id].name)
+            self._flush_groups()
+            self._write_held_rows()
+
+    def _import_file(self, customer_id: int, path: Path, file: "_PreparedFile", current_group):
+        """Store one prepared file; returns the group now being summed."""
+        customer = self.customers[customer_id]
+        sha256, outcome = file.sha256, file.outcome
+        if (customer.area, customer.tariff) != current_group:
+            self._flush_groups()
+            current_group = (customer.area, customer.tariff)
+        if outcome is None:
+            self.report.files_unchanged += 1
+            self.records.add(ImportFile(
+                run=self.run, path=str(path), customer_id=customer.pk, sha256=sha256,
+                status=ImportFile.Status.UNCHANGED, note="same content as the last import; skipped",
+            ))
+        elif isinstance(outcome, ParsedReadings):
+            self._replace_readings(customer, path, file)
+        elif isinstance(outcome, FileRejected):
+            self._reject_file(customer, path, sha256, outcome)
+        else:
+            self._note_file(path, ImportFile.Status.REJECTED, f"cannot be read ({outcome.strerror})",
+                            customer_id=customer.pk)
+        return current_group
+
+    def _write_held_rows(self) -> None:
+        """Write the daily and monthly-profile rows and the records held back so far."""
+        for model, columns in ((DailyConsumption, DAILY_COLUMNS), (ProfileMonth, PROFILE_COLUMNS)):
+            batches, self.customer_rows[model] = self.customer_rows[model], []
+            if batches:
+                self._insert(model, columns, self._merged(batches))
+        self._end_readings_copy()
         self.records.flush()
 
     def _prepare(self, customer_id: int, path: Path, known_sha256: str | None) -> "_PreparedFile":
@@ -414,6 +442,12 @@ class _Importer:
     def _rows_payload(self, rows: list[tuple]) -> list[tuple] | str:
         """Rows as _insert() takes them: as they are for PostgreSQL's COPY, a JSON array for SQLite."""
         return rows if self.postgres else json.dumps(rows, allow_nan=False)
+
+    def _merged(self, batches: list) -> list[tuple] | str:
+        """Several files' _rows_payload() as one."""
+        if self.postgres:
+            return [row for rows in batches for row in rows]
+        return "[" + ",".join(document[1:-1] for document in batches if document != "[]") + "]"
 
     def _known_sha256(self, customer: Customer) -> str | None:
         """The hash under which the customer's file may be skipped as unchanged, if any."""
@@ -438,11 +472,8 @@ class _Importer:
         if customer.readings_count:
             self._subtract_existing(customer, old_group)
         self._insert_readings(customer.pk, file.readings)
-        self._insert(
-            DailyConsumption, ("customer_id", "date", "wh", "readings", "peak_wh", "peak_at", "base_wh"),
-            file.daily_rows,
-        )
-        self._insert(ProfileMonth, ("customer_id", "month", "weekend", "slot", "wh", "readings"), file.profile_rows)
+        self.customer_rows[DailyConsumption].append(file.daily_rows)
+        self.customer_rows[ProfileMonth].append(file.profile_rows)
         self._group(customer.area, customer.tariff).add(parsed.timestamps, parsed.values, days, +1)
         record = ImportFile(
             run=self.run, path=str(path), customer_id=customer.pk, sha256=sha256,
@@ -477,6 +508,7 @@ class _Importer:
 
     def _stored(self, customer: Customer) -> tuple[list[str], list[float], list[tuple]]:
         """The customer's stored readings (timestamps, values) and daily (date, wh, readings) rows."""
+        self._end_readings_copy()
         # As text from the database itself: no datetime object per reading, made and formatted back.
         # (PostgreSQL's ::text would add the zone offset: timestamps are timestamptz there.)
         timestamp_sql = "to_char(timestamp, 'YYYY-MM-DD HH24:MI:SS')" if self.postgres else "timestamp || ''"
@@ -494,20 +526,32 @@ class _Importer:
         return timestamps, values, days
 
     def _insert_readings(self, customer_id: int, payload: str | None) -> None:
-        """Store a customer's readings from readings_payload(): one COPY, or one SQLite statement."""
+        """Store a customer's readings from readings_payload(): on PostgreSQL into a COPY that stays
+        open for the next files until another statement is due (_end_readings_copy), so the server
+        reads one stream instead of a round trip per file; on SQLite one statement."""
         if not payload:
             return
         table = self.tables[Reading]
-        with connection.cursor() as cursor:
-            if self.postgres:
-                with cursor.cursor.copy(f"COPY {table} (customer_id, timestamp, wh) FROM STDIN") as copy:
-                    copy.write(payload)
-            else:
-                cursor.cursor.execute(
-                    f"INSERT INTO {table} (customer_id, timestamp, wh) "
-                    "SELECT ?, json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?)",
-                    [customer_id, payload],
+        if self.postgres:
+            if self.readings_copy is None:
+                cursor = self.copy_stack.enter_context(connection.cursor())
+                self.readings_copy = self.copy_stack.enter_context(
+                    cursor.cursor.copy(f"COPY {table} (customer_id, timestamp, wh) FROM STDIN")
                 )
+            self.readings_copy.write(payload)
+            return
+        with connection.cursor() as cursor:
+            cursor.cursor.execute(
+                f"INSERT INTO {table} (customer_id, timestamp, wh) "
+                "SELECT ?, json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?)",
+                [customer_id, payload],
+            )
+
+    def _end_readings_copy(self) -> None:
+        """Finish the open COPY of readings, if any: every other statement must wait for it."""
+        if self.readings_copy is not None:
+            self.readings_copy = None
+            self.copy_stack.close()
 
     # Group aggregates ----------------------------------------------------------------------
 
@@ -543,6 +587,7 @@ class _Importer:
         whole insert (executemany takes it back after every row), and no per-row binding. On SQLite
         `rows` may already be that JSON array (see _rows_payload).
         """
+        self._end_readings_copy()
         table = self.tables[model]
         names = ", ".join(columns)
         on_conflict = ""

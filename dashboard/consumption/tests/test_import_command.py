@@ -693,3 +693,31 @@ def test_records_written_in_batches_each_belong_to_their_own_file(data_dir, monk
         assert (customer.readings_count, customer.total_wh) == (1, n + 10)
     run_import(data_dir(customers, files))  # unchanged: skipped on the recorded hashes
     assert ImportRun.objects.latest("pk").files_unchanged == 5
+
+
+def test_a_failure_after_readings_were_streamed_rolls_the_whole_run_back(data_dir, monkeypatch):
+    """On PostgreSQL the readings' COPY is still open when the next file fails: it must end with
+    that error so the transaction rolls back, and the error reaches the caller unchanged."""
+    from consumption import importer
+
+    files = {name: readings_csv(("2016-07-15 00:00:00", "5")) for name in ("3000.csv", "3001.csv")}
+    folder = data_dir("id,area,tariff\n3000,a1,t1\n3001,a1,t1\n", files)  # one group: one COPY for both
+    run_import(folder)
+    before = database_state()
+    for name, wh in (("3000.csv", "6"), ("3001.csv", "7")):
+        (folder / "consumption" / name).write_text(readings_csv(("2016-07-15 00:00:00", wh), ("2016-07-16 00:00:00", wh)))
+    real = importer.prepare_file
+
+    def failing_on_the_second_file(path, *args):
+        if path.name == "3001.csv":
+            raise MemoryError("parser ran out of memory")
+        return real(path, *args)
+
+    monkeypatch.setattr(importer, "prepare_file", failing_on_the_second_file)
+    with pytest.raises(MemoryError, match="parser ran out of memory"):
+        import_data(folder)
+    assert database_state() == before
+    assert ImportRun.objects.latest("pk").status == ImportRun.Status.FAILED
+    monkeypatch.setattr(importer, "prepare_file", real)
+    import_data(folder)  # the connection is usable again, and the next run completes the work
+    assert readings()[(3001, "2016-07-16 00:00:00")] == 7
