@@ -288,8 +288,25 @@ class _PendingRecords:
             if customer is not None:
                 customer.source_file = record
                 sources.append(customer)
-        Customer.objects.bulk_update(sources, CUSTOMER_SOURCE_FIELDS, batch_size=500)
+        _update_customers(sources, CUSTOMER_SOURCE_FIELDS)
         self.files, self.rows = [], 0
+
+
+def _update_customers(customers: list[Customer], names: list[str]) -> None:
+    """Save `names` of each customer with one prepared UPDATE run for all of them: Django's
+    bulk_update builds a CASE expression per field and customer, a tenth of a second for 60."""
+    if not customers:
+        return
+    fields = [Customer._meta.get_field(name) for name in names]
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+    sql = f"UPDATE {quote(Customer._meta.db_table)} SET {assignments} WHERE {quote(Customer._meta.pk.column)} = %s"
+    rows = [
+        [field.get_db_prep_save(getattr(customer, field.attname), connection) for field in fields] + [customer.pk]
+        for customer in customers
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
 
 
 # What an imported file sets on its customer: the whole-history summary and where it came from.
