@@ -487,3 +487,16 @@ def test_readings_come_back_as_written_in_the_meters_zone(client, data_dir, sett
     assert rows[1:] == [[f"{ts:%Y-%m-%d %H:%M:%S}", f"{wh:.10g}"] for ts, wh in written[CUSTOMER][48:96]]
     labels = client.get(f"{url()}chart.json", {"granularity": "halfhour"}).json()["labels"]
     assert (labels[0], labels[-1]) == ("2016-07-15T00:00", "2016-07-18T02:00")  # first and last, as written
+
+
+@pytest.mark.django_db
+def test_the_csv_export_writes_the_year_in_four_digits(client):
+    """strftime drops a year's leading zeros; the export writes timestamps as the files do."""
+    from .factories import CustomerFactory, ReadingFactory
+
+    customer = CustomerFactory(id=7100)
+    ReadingFactory(customer=customer, timestamp=datetime(999, 12, 31, 23, 30), wh=12.5)
+    ReadingFactory(customer=customer, timestamp=datetime(2016, 7, 15, 0, 0), wh=3)
+    response = client.get(url(7100), {"_export": "csv"})
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[1:] == [["0999-12-31 23:30:00", "12.5"], ["2016-07-15 00:00:00", "3"]]

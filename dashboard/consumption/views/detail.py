@@ -18,6 +18,7 @@ from .. import statistics as stats
 from ..forms import DetailParamsForm
 from ..queries import area_profile_sums
 from ..models import Customer, DailyConsumption, ImportFile, Reading, RejectedRow, SupersededReading
+from ..parsing import timestamp_text
 
 DEFAULT_GRANULARITY = "day"
 # Rejected rows and superseded duplicates listed on the page; the rest are counted.
@@ -290,7 +291,8 @@ def _csv_export(customer: Customer, params: Params) -> StreamingHttpResponse:
     )
     rows = chain(
         [("timestamp (start of half hour)", "energy (Wh)")],
-        ((f"{timestamp:%Y-%m-%d %H:%M:%S}", f"{wh:.10g}") for timestamp, wh in readings.iterator(chunk_size=2000)),
+        # timestamp_text: as the files write them, the year in four digits (strftime drops its zeros)
+        ((timestamp_text(timestamp), f"{wh:.10g}") for timestamp, wh in readings.iterator(chunk_size=2000)),
     )
     writer = csv.writer(_Echo())
     response = StreamingHttpResponse((writer.writerow(row) for row in rows), content_type="text/csv; charset=utf-8")
