@@ -9,11 +9,38 @@ BATCH_COMMANDS = {"import"}
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    if len(sys.argv) > 1 and sys.argv[1] in BATCH_COMMANDS:
+    batch = len(sys.argv) > 1 and sys.argv[1] in BATCH_COMMANDS
+    if batch:
         os.environ.setdefault("DASHBOARD_WEB_APPS", "0")
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(sys.argv)
+    if not batch:
+        execute_from_command_line(sys.argv)
+        return
+    try:
+        execute_from_command_line(sys.argv)
+    except SystemExit as done:  # argparse's usage errors and CommandError's exit status
+        exit_quickly(done.code)
+    exit_quickly(0)
+
+
+def exit_quickly(code) -> None:
+    """End a batch command without the interpreter's teardown, which frees every object Django
+    loaded one by one (about 80 ms, a fifth of a re-run of unchanged files): close the database
+    connections and flush what was written first, which is all the teardown would do that matters.
+    An uncaught exception never gets here and exits the ordinary way, with its traceback."""
+    import logging
+
+    from django.db import connections
+
+    if code is not None and not isinstance(code, int):  # sys.exit("message") prints the message
+        print(code, file=sys.stderr)
+        code = 1
+    connections.close_all()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code or 0)
 
 
 if __name__ == "__main__":

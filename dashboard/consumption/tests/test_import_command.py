@@ -721,3 +721,20 @@ def test_a_failure_after_readings_were_streamed_rolls_the_whole_run_back(data_di
     monkeypatch.setattr(importer, "prepare_file", real)
     import_data(folder)  # the connection is usable again, and the next run completes the work
     assert readings()[(3001, "2016-07-16 00:00:00")] == 7
+
+
+def test_the_import_command_ends_without_teardown_yet_closes_and_flushes_everything(tmp_path, data_dir):
+    """manage.py ends `import` with os._exit after closing the connections and flushing: the whole
+    report still reaches a pipe, SQLite's close checkpoints and removes its WAL, exit statuses hold."""
+    folder = data_dir(CUSTOMERS, {"3000.csv": readings_csv(*day("2016-07-15", [2.0] * 48))})
+    database = tmp_path / "quick.sqlite3"
+    database_url = f"sqlite:///{database}"
+    assert manage_py("migrate", "-v", "0", database_url=database_url).returncode == 0
+    result = manage_py("import", "--data-dir", str(folder), "-v", "2", database_url=database_url)
+    assert result.returncode == 0, result.stderr
+    assert "readings stored 48" in result.stdout and result.stdout.endswith("\n")
+    assert "import completed" in result.stderr  # the log handler's last line, flushed
+    assert not Path(f"{database}-wal").exists()  # the connection was closed, not abandoned
+    unknown_option = manage_py("import", "--no-such-option", database_url=database_url)
+    assert unknown_option.returncode == 2 and "unrecognized arguments" in unknown_option.stderr
+    assert manage_py("import", "--data-dir", str(tmp_path / "nowhere"), database_url=database_url).returncode == 1
