@@ -733,7 +733,9 @@ def test_the_import_command_ends_without_teardown_yet_closes_and_flushes_everyth
     result = manage_py("import", "--data-dir", str(folder), "-v", "2", database_url=database_url)
     assert result.returncode == 0, result.stderr
     assert "readings stored 48" in result.stdout and result.stdout.endswith("\n")
-    assert "import completed" in result.stderr  # the log handler's last line, flushed
+    # The log handler's last line, flushed, in the settings' format (batch commands configure
+    # logging themselves, without Django's defaults).
+    assert "level=INFO logger=consumption.import" in result.stderr and "import completed" in result.stderr
     assert not Path(f"{database}-wal").exists()  # the connection was closed, not abandoned
     unknown_option = manage_py("import", "--no-such-option", database_url=database_url)
     assert unknown_option.returncode == 2 and "unrecognized arguments" in unknown_option.stderr
