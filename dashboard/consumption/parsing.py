@@ -396,15 +396,22 @@ def _adjacent_duplicates(body, timestamps, values, line_numbers, rejected, on_du
         keep = [*map(ne, timestamps, following), True]
     else:  # first: a row is kept unless the previous one has the same timestamp
         keep = [True, *map(ne, following, timestamps)]
-    step = 1 if on_duplicate == "last" else -1  # towards the run's kept row: its last (or first) member
-    superseded = []
-    for loser in compress(range(len(timestamps)), map(not_, keep)):
-        kept = loser
-        while not keep[kept]:
-            kept += step
-        superseded.append(Superseded(
-            timestamps[loser], values[loser], line_numbers[loser], values[kept], line_numbers[kept]
-        ))
+    losers = list(compress(range(len(timestamps)), map(not_, keep)))
+    # The kept row of each loser's run, in one pass: a loser's neighbour towards the kept end is
+    # either that kept row or another loser of the same run (linear even for a run of a million).
+    kept_rows = []
+    kept = 0
+    for loser in reversed(losers) if on_duplicate == "last" else losers:
+        neighbour = loser + 1 if on_duplicate == "last" else loser - 1
+        if keep[neighbour]:
+            kept = neighbour
+        kept_rows.append(kept)
+    if on_duplicate == "last":
+        kept_rows.reverse()
+    superseded = [
+        Superseded(timestamps[loser], values[loser], line_numbers[loser], values[kept], line_numbers[kept])
+        for loser, kept in zip(losers, kept_rows)
+    ]
     return ParsedReadings(
         list(compress(timestamps, keep)), list(compress(values, keep)), len(body), rejected, superseded,
         list(compress(body, keep)) if clean else None,

@@ -222,3 +222,26 @@ def test_duplicates_are_resolved_alike_in_time_order_or_not(rows, in_order, on_d
     ] == superseded
     if not checked:
         assert parsed.clean_lines == [f"{ts},{wh:g}" for ts, wh, _ in kept]
+
+
+@pytest.mark.parametrize("on_duplicate", ["last", "first"])
+def test_long_runs_of_one_timestamp_with_bad_rows_among_them(on_duplicate):
+    """A stuck meter repeating one timestamp thousands of times, bad rows in between (so the file is
+    checked row by row and line numbers have gaps): every loser names its run's kept row."""
+    rows = [("2016-07-15 00:00:00", str(n)) for n in range(3000)]
+    rows[1500] = ("2016-07-15 00:00:00", "not a number")
+    rows += [("2016-07-15 00:30:00", str(n)) for n in range(5)] + [("2016-07-15 01:00:00", "7")]
+    text = "datetime,consumption\n" + "".join(f"{ts},{wh}\n" for ts, wh in rows)
+    parsed = parse_readings(text.encode(), on_duplicate)
+    good = [(line, ts, wh) for line, (ts, wh) in enumerate(rows, start=2) if wh != "not a number"]
+    kept = {}
+    for line, ts, wh in good if on_duplicate == "last" else reversed(good):
+        kept[ts] = (float(wh), line)
+    assert list(zip(parsed.timestamps, parsed.values)) == [(ts, kept[ts][0]) for ts in sorted(kept)]
+    assert len(parsed.superseded) == len(good) - 3
+    for item in parsed.superseded:
+        assert (item.kept_wh, item.kept_line) == kept[item.timestamp]
+    assert [item.superseded_line for item in parsed.superseded] == sorted(
+        line for line, ts, _ in good if line != kept[ts][1]
+    )
+    assert [row.line_number for row in parsed.rejected] == [1502]
