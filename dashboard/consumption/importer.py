@@ -384,6 +384,8 @@ class _Importer:
                 )
             else:
                 by_customer[int(match[1])] = path
+            if self.records.full:  # a folder of stray files: memory stays bounded here too
+                self.records.flush()
         # Readings of a customer who changed group must leave the old group even without a file.
         for customer_id in self.moved:
             if customer_id not in by_customer and self.customers[customer_id].readings_count:
@@ -430,6 +432,8 @@ class _Importer:
         else:
             self._note_file(path, ImportFile.Status.REJECTED, f"cannot be read ({outcome.strerror})",
                             customer_id=customer.pk)
+            if customer.pk in self.moved and customer.readings_count:  # their kept readings move too
+                self._move_group(customer)
         return current_group
 
     def _write_held_rows(self) -> None:

@@ -740,3 +740,36 @@ def test_the_import_command_ends_without_teardown_yet_closes_and_flushes_everyth
     unknown_option = manage_py("import", "--no-such-option", database_url=database_url)
     assert unknown_option.returncode == 2 and "unrecognized arguments" in unknown_option.stderr
     assert manage_py("import", "--data-dir", str(tmp_path / "nowhere"), database_url=database_url).returncode == 1
+
+
+def test_a_moved_customer_whose_file_cannot_be_read_moves_their_kept_readings(data_dir, monkeypatch):
+    """The readings stay as they were, and the group sums follow the customer to the new group."""
+    from consumption import importer
+
+    folder = data_dir("id,area,tariff\n3000,a1,t1\n", {"3000.csv": readings_csv(*day("2016-07-15", [1.0] * 48))})
+    run_import(folder)
+    (folder / "user_data.csv").write_text("id,area,tariff\n3000,a9,t9\n")
+    monkeypatch.setattr(importer, "prepare_file", lambda path, *args: ("", PermissionError(13, "Permission denied")))
+    import_data(folder)
+    assert ImportFile.objects.filter(status=ImportFile.Status.REJECTED, note__contains="cannot be read").exists()
+    assert len(readings()) == 48
+    assert set(GroupDaily.objects.values_list("area", "tariff")) == {("a9", "t9")}
+    assert_aggregates_match_readings()
+
+
+def test_records_of_a_folder_of_stray_files_are_written_in_batches(data_dir, monkeypatch):
+    from consumption.importer import _PendingRecords
+
+    monkeypatch.setattr(_PendingRecords, "MAX_FILES", 3)
+    flushed = []
+    real_flush = _PendingRecords.flush
+
+    def counting_flush(self):
+        flushed.append(len(self.files))
+        real_flush(self)
+
+    monkeypatch.setattr(_PendingRecords, "flush", counting_flush)
+    files = {f"notes-{n}.txt": "x" for n in range(7)} | {f"{9000 + n}.csv": "x" for n in range(3)}
+    run_import(data_dir(CUSTOMERS, files))
+    assert max(flushed) <= 3
+    assert ImportFile.objects.count() == 11  # user_data.csv and the ten stray files
