@@ -773,3 +773,56 @@ def test_records_of_a_folder_of_stray_files_are_written_in_batches(data_dir, mon
     run_import(data_dir(CUSTOMERS, files))
     assert max(flushed) <= 3
     assert ImportFile.objects.count() == 11  # user_data.csv and the ten stray files
+
+
+def test_every_kind_of_file_after_an_open_copy_in_one_group(data_dir, monkeypatch):
+    """On PostgreSQL a group's readings stream through one open COPY: a changed file (old readings
+    read back), a moved customer's rejected file (sums moved), an unreadable file and an unchanged
+    moved one all need other statements after it; everything must still add up, on both databases."""
+    from consumption import importer
+
+    customers = "".join(f"{3000 + n},{'g0' if n in (2, 4, 6) else 'g1'},t\n" for n in range(8))
+    folder = data_dir("id,area,tariff\n" + customers,
+                      {f"{3000 + n}.csv": readings_csv(*day("2016-07-15", [n + 1.0] * 48)) for n in range(8)})
+    run_import(folder)
+    (folder / "user_data.csv").write_text("id,area,tariff\n" + customers.replace("g0", "g1"))
+    files = folder / "consumption"
+    (files / "3000.csv").write_text(readings_csv(*day("2016-07-16", [9.0] * 48)))  # opens the COPY
+    (files / "3001.csv").write_text(readings_csv(*day("2016-07-16", [8.0] * 48), ("2016-07-16 00:00:00", "1")))
+    (files / "3002.csv").write_text("no header\n1,2\n")  # moved, file rejected
+    (files / "3004.csv").write_text(readings_csv(*day("2016-07-17", [4.0] * 48)))  # moved and changed
+    real = importer.prepare_file
+
+    def unreadable_3007(path, *args):
+        return ("", PermissionError(13, "Permission denied")) if path.name == "3007.csv" else real(path, *args)
+
+    monkeypatch.setattr(importer, "prepare_file", unreadable_3007)
+    report = import_data(folder)
+    assert report.files_skipped == 2  # 3002 rejected, 3007 unreadable
+    assert_aggregates_match_readings()
+    assert set(GroupDaily.objects.values_list("area", flat=True)) == {"g1"}
+    assert Customer.objects.get(pk=3007).readings_count == 48  # kept as it was
+    assert RejectedRow.objects.get().file.path.endswith("3002.csv")
+    superseded = SupersededReading.objects.get()
+    assert superseded.file.path.endswith("3001.csv") and superseded.customer_id == 3001
+
+
+def test_held_rows_and_records_written_mid_group_add_up(data_dir, monkeypatch):
+    from consumption import importer
+
+    monkeypatch.setattr(importer, "HELD_FILES", 2)
+    monkeypatch.setattr(importer._PendingRecords, "MAX_FILES", 3)
+    customers = "id,area,tariff\n" + "".join(f"{3000 + n},g{n % 2},t\n" for n in range(9))
+    folder = data_dir(customers, {
+        f"{3000 + n}.csv": readings_csv(*day("2016-07-15", [n + 1.0] * 48), ("2016-07-15 00:00:00", "0"))
+        for n in range(9)
+    })
+    run_import(folder)
+    assert_aggregates_match_readings()
+    for n in range(9):
+        (folder / "consumption" / f"{3000 + n}.csv").write_text(readings_csv(*day("2016-07-16", [float(n)] * 47)))
+    run_import(folder)
+    assert_aggregates_match_readings()
+    assert ImportFile.objects.filter(status=ImportFile.Status.IMPORTED).count() == 2 + 2 * 9
+    assert SupersededReading.objects.count() == 9  # the first run's duplicates, each on its own file
+    assert all(item.file.customer_id == item.customer_id for item in SupersededReading.objects.all())
