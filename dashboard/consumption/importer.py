@@ -388,7 +388,7 @@ class _Importer:
                 self.records.flush()
         # Readings of a customer who changed group must leave the old group even without a file.
         for customer_id in self.moved:
-            if customer_id not in by_customer and self.customers[customer_id].readings_count:
+            if customer_id not in by_customer:
                 self._move_group(self.customers[customer_id])
         # One group after another keeps a single group's half-hourly sums in memory at a time.
         order = sorted(by_customer, key=lambda pk: (self.customers[pk].area, self.customers[pk].tariff, pk))
@@ -432,8 +432,7 @@ class _Importer:
         else:
             self._note_file(path, ImportFile.Status.REJECTED, f"cannot be read ({outcome.strerror})",
                             customer_id=customer.pk)
-            if customer.pk in self.moved and customer.readings_count:  # their kept readings move too
-                self._move_group(customer)
+            self._move_group(customer)  # the readings stay as they were, in the customer's new group
         return current_group
 
     def _write_held_rows(self) -> None:
@@ -484,8 +483,7 @@ class _Importer:
         )
         self.report.rows_read += problem.rows_read
         self.report.rows_rejected += problem.rows_read
-        if customer.pk in self.moved and customer.readings_count:
-            self._move_group(customer)
+        self._move_group(customer)
 
     def _replace_readings(self, customer: Customer, path: Path, file: "_PreparedFile") -> None:
         parsed, sha256, days = file.outcome, file.sha256, file.days
@@ -522,7 +520,10 @@ class _Importer:
                 cursor.execute(f"DELETE FROM {self.tables[model]} WHERE customer_id = %s", [customer.pk])
 
     def _move_group(self, customer: Customer) -> None:
-        """Move a customer's unchanged readings from their old group's sums to their new group's."""
+        """Move a customer's unchanged readings from their old group's sums to their new group's,
+        if they changed group and have readings."""
+        if customer.pk not in self.moved or not customer.readings_count:
+            return
         stored = self._stored(customer)
         self._group(*self.moved[customer.pk]).add(*stored, -1)
         self._group(customer.area, customer.tariff).add(*stored, +1)
