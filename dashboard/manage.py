@@ -1,5 +1,6 @@
 #!/usr/bin/env python
 """Django's command-line utility for the consumption dashboard."""
+import gc
 import os
 import sys
 
@@ -10,18 +11,37 @@ BATCH_COMMANDS = {"import"}
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     batch = len(sys.argv) > 1 and sys.argv[1] in BATCH_COMMANDS
-    if batch:
-        os.environ.setdefault("DASHBOARD_WEB_APPS", "0")
-    from django.core.management import execute_from_command_line
-
     if not batch:
+        from django.core.management import execute_from_command_line
+
         execute_from_command_line(sys.argv)
         return
+    os.environ.setdefault("DASHBOARD_WEB_APPS", "0")
+    set_up_quickly()
+    from django.core.management import execute_from_command_line
+
     try:
         execute_from_command_line(sys.argv)
     except SystemExit as done:  # argparse's usage errors and CommandError's exit status
         exit_quickly(done.code)
     exit_quickly(0)
+
+
+def set_up_quickly() -> None:
+    """Set Django up with the cyclic garbage collector off. Start-up builds the objects of every
+    module it loads and frees almost none of them, so each collection pass over them is wasted:
+    about 30 ms, an eighth of a re-run of unchanged files. What start-up built is then frozen out
+    of the collector's sight, and collection resumes for the command's own work. A settings error
+    surfaces here as it would in execute_from_command_line, whose own django.setup() then finds
+    everything done."""
+    import django
+
+    gc.disable()
+    try:
+        django.setup()
+    finally:
+        gc.freeze()
+        gc.enable()
 
 
 def exit_quickly(code) -> None:

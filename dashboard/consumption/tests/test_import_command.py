@@ -742,6 +742,22 @@ def test_the_import_command_ends_without_teardown_yet_closes_and_flushes_everyth
     assert manage_py("import", "--data-dir", str(tmp_path / "nowhere"), database_url=database_url).returncode == 1
 
 
+def test_batch_start_up_turns_the_garbage_collector_back_on_once_django_is_set_up():
+    """manage.py sets Django up for `import` with the collector off; the import itself must run
+    with it on, or a long import would keep every cycle it ever made."""
+    import gc
+
+    import manage
+
+    try:
+        manage.set_up_quickly()
+        assert gc.isenabled()
+        assert gc.get_freeze_count() > 0  # what start-up built is out of the collector's sight
+    finally:
+        gc.unfreeze()
+        gc.enable()
+
+
 def test_a_moved_customer_whose_file_cannot_be_read_moves_their_kept_readings(data_dir, monkeypatch):
     """The readings stay as they were, and the group sums follow the customer to the new group."""
     from consumption import importer
