@@ -13,7 +13,7 @@ import time
 from bisect import bisect_left
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date as date_type
@@ -43,6 +43,7 @@ from .parsing import (
     FileRejected,
     ParsedReadings,
     Rejected,
+    file_sha256,
     parse_customers,
     prepare_file,
     timestamp_text,
@@ -89,29 +90,37 @@ def import_data(
     data_dir = Path(data_dir)
     customers_path = data_dir / "user_data.csv"
     parsed_customers = _read_customers(data_dir, customers_path)
-    _check_tables()
     consumption_dir = data_dir / "consumption"
-
-    ImportRun.objects.filter(status=ImportRun.Status.RUNNING).update(
-        status=ImportRun.Status.INTERRUPTED, message="the run stopped before it finished"
-    )
-    run = ImportRun.objects.create(
-        started_at=datetime.now(), data_dir=str(data_dir.resolve()), on_duplicate=on_duplicate
-    )
-    report = ImportReport(run_id=run.pk)
-    log.info("import started run=%s data_dir=%s on_duplicate=%s", run.pk, data_dir, on_duplicate)
-    try:
-        with transaction.atomic():
-            importer = _Importer(run, report, on_duplicate)
-            importer.import_customers(customers_path, parsed_customers)
-            importer.import_readings(_consumption_files(consumption_dir, report), progress)
-            _finish(run, report, ImportRun.Status.COMPLETED)
-    except BaseException as problem:
-        ImportRun.objects.filter(pk=run.pk).update(
-            status=ImportRun.Status.FAILED, finished_at=datetime.now(), message=repr(problem)[:2000]
+    paths = _consumption_files(consumption_dir)
+    files, others = _sort_files(paths or [], parsed_customers.customers)
+    # The files are hashed from here on while the database connects and the customers are read,
+    # so a re-run recognises unchanged files without waiting for them.
+    with _HashAhead([path for _, path in files]) as hashes:
+        _check_tables()
+        ImportRun.objects.filter(status=ImportRun.Status.RUNNING).update(
+            status=ImportRun.Status.INTERRUPTED, message="the run stopped before it finished"
         )
-        log.error("import failed run=%s error=%r", run.pk, problem)
-        raise
+        run = ImportRun.objects.create(
+            started_at=datetime.now(), data_dir=str(data_dir.resolve()), on_duplicate=on_duplicate
+        )
+        report = ImportReport(run_id=run.pk)
+        log.info("import started run=%s data_dir=%s on_duplicate=%s", run.pk, data_dir, on_duplicate)
+        try:
+            with transaction.atomic():
+                importer = _Importer(run, report, on_duplicate)
+                importer.import_customers(customers_path, parsed_customers)
+                if paths is None:
+                    report.notes.append(
+                        f"{consumption_dir}: folder not found; customers are imported with no readings"
+                    )
+                importer.import_readings(files, others, hashes, progress)
+                _finish(run, report, ImportRun.Status.COMPLETED)
+        except BaseException as problem:
+            ImportRun.objects.filter(pk=run.pk).update(
+                status=ImportRun.Status.FAILED, finished_at=datetime.now(), message=repr(problem)[:2000]
+            )
+            log.error("import failed run=%s error=%r", run.pk, problem)
+            raise
     report.seconds = time.perf_counter() - started  # the commit included
     log.info(
         "import completed run=%s files_imported=%s files_unchanged=%s files_skipped=%s rows_read=%s "
@@ -155,11 +164,30 @@ def _check_tables() -> None:
         )
 
 
-def _consumption_files(folder: Path, report: ImportReport) -> list[Path]:
+def _consumption_files(folder: Path) -> list[Path] | None:
+    """The folder's entries in name order; None if there is no such folder."""
     if not folder.is_dir():
-        report.notes.append(f"{folder}: folder not found; customers are imported with no readings")
-        return []
+        return None
     return sorted(folder.iterdir())
+
+
+def _sort_files(
+    paths: list[Path], customers: dict[int, tuple[str, str]]
+) -> tuple[list[tuple[int, Path]], list[tuple[Path, int | None]]]:
+    """The customers' files as (customer id, path) in import order, and the other entries as (path,
+    customer id if the name is one). The order groups files by area and tariff, so that a single
+    group's half-hourly sums are held in memory at a time."""
+    by_customer: dict[int, Path] = {}
+    others = []
+    for path in paths:
+        match = CUSTOMER_FILE_NAME.match(path.name)
+        customer_id = int(match[1]) if match is not None and path.is_file() else None
+        if customer_id in customers:
+            by_customer[customer_id] = path
+        else:
+            others.append((path, customer_id))
+    order = sorted(by_customer, key=lambda pk: (*customers[pk], pk))
+    return [(pk, by_customer[pk]) for pk in order], others
 
 
 def _finish(run: ImportRun, report: ImportReport, status: str) -> None:
@@ -370,45 +398,40 @@ class _Importer:
 
     # Readings ------------------------------------------------------------------------------
 
-    def import_readings(self, paths: list[Path], progress: Progress | None) -> None:
-        by_customer: dict[int, Path] = {}
-        for path in paths:
-            match = CUSTOMER_FILE_NAME.match(path.name)
-            if not path.is_file() or match is None:
+    def import_readings(self, files: list[tuple[int, Path]], others: list[tuple[Path, int | None]],
+                        hashes: "_HashAhead", progress: Progress | None) -> None:
+        """Import the customers' `files` (see _sort_files), whose hashes `hashes` hands out in
+        the same order, and record the `others` as skipped."""
+        for path, customer_id in others:
+            if customer_id is None:
                 self._note_file(path, ImportFile.Status.IGNORED, "not named <customer id>.csv")
-            elif int(match[1]) not in self.customers:
+            else:
                 self._note_file(
                     path, ImportFile.Status.UNKNOWN_CUSTOMER,
-                    f"customer {int(match[1])} is not in user_data.csv; file skipped",
-                    customer_id=int(match[1]),
+                    f"customer {customer_id} is not in user_data.csv; file skipped", customer_id=customer_id,
                 )
-            else:
-                by_customer[int(match[1])] = path
             if self.records.full:  # a folder of stray files: memory stays bounded here too
                 self.records.flush()
         # Readings of a customer who changed group must leave the old group even without a file.
+        with_file = {customer_id for customer_id, _ in files}
         for customer_id in self.moved:
-            if customer_id not in by_customer:
+            if customer_id not in with_file:
                 self._move_group(self.customers[customer_id])
-        # One group after another keeps a single group's half-hourly sums in memory at a time.
-        order = sorted(by_customer, key=lambda pk: (self.customers[pk].area, self.customers[pk].tariff, pk))
         # The next file is read, hashed, parsed, summarised and formatted for the database in a
         # worker thread while this one is written: the database releases the GIL while it works.
         # Few calls per file: readings stream into one open COPY on PostgreSQL (one statement per
         # file on SQLite); daily and profile rows and the records are held back and written in bulk.
-        prepared = read_ahead(
-            self._prepare, ((pk, by_customer[pk], self._known_sha256(self.customers[pk])) for pk in order)
-        )
+        prepared = read_ahead(self._prepare, self._to_prepare(files, hashes))
         current_group = None
         # An error while the readings' COPY is open ends it with that error, so the transaction
         # can be rolled back.
         with self.copy_stack:
-            for done, (customer_id, file) in enumerate(zip(order, prepared)):
-                current_group = self._import_file(customer_id, by_customer[customer_id], file, current_group)
+            for done, ((customer_id, path), file) in enumerate(zip(files, prepared)):
+                current_group = self._import_file(customer_id, path, file, current_group)
                 if self.records.full or len(self.customer_rows[DailyConsumption]) >= HELD_FILES:
                     self._write_held_rows()
                 if progress:
-                    progress(done + 1, len(order), by_customer[customer_id].name)
+                    progress(done + 1, len(files), path.name)
             self._flush_groups()
             self._write_held_rows()
 
@@ -443,6 +466,17 @@ class _Importer:
                 self._insert(model, columns, self._merged(batches))
         self._end_readings_copy()
         self.records.flush()
+
+    def _to_prepare(self, files: list[tuple[int, Path]], hashes: "_HashAhead") -> Iterator:
+        """read_ahead's work: a file whose hash, taken at the start of the run, is the one last
+        imported is Ready as unchanged, with no call into the thread; the others are prepared there,
+        hashed again as they are read, so the hash recorded is always that of the bytes stored."""
+        for customer_id, path in files:
+            known_sha256, early_sha256 = self._known_sha256(self.customers[customer_id]), hashes.next()
+            if known_sha256 is not None and early_sha256 == known_sha256:
+                yield Ready(_PreparedFile(known_sha256, None))
+            else:
+                yield customer_id, path, known_sha256
 
     def _prepare(self, customer_id: int, path: Path, known_sha256: str | None) -> "_PreparedFile":
         """Everything about one file that needs no database; runs in the read-ahead thread."""
@@ -656,13 +690,57 @@ def readings_payload(customer_id: int, lines: list[str], postgres: bool) -> str:
     return '[["' + "\n".join(lines).replace(",", '",').replace("\n", '],["') + "]]"
 
 
-def read_ahead(function: Callable, argument_lists: Iterable[tuple], depth: int = 1) -> Iterator:
+class _HashAhead:
+    """The SHA-256 of each of `paths`, in order, computed by two threads from the moment it is made,
+    at most WINDOW files ahead of the one asked for (hashlib releases the GIL while it hashes)."""
+
+    WINDOW = 32
+
+    def __init__(self, paths: list[Path]) -> None:
+        self._paths = iter(paths)
+        self._pending: deque = deque()
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="import-hash")
+        for _ in range(self.WINDOW):
+            self._submit()
+
+    def __enter__(self) -> "_HashAhead":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._pool.shutdown(cancel_futures=True)
+
+    def _submit(self) -> None:
+        path = next(self._paths, None)
+        if path is not None:
+            self._pending.append(self._pool.submit(file_sha256, path))
+
+    def next(self) -> str | None:
+        """The next file's SHA-256, or None if it could not be read."""
+        sha256 = self._pending.popleft().result()
+        self._submit()
+        return sha256
+
+
+@dataclass(frozen=True)
+class Ready:
+    """An item of read_ahead's argument lists whose result is known without a call."""
+
+    result: object
+
+
+def read_ahead(function: Callable, argument_lists: Iterable[tuple | Ready], depth: int = 1) -> Iterator:
     """function(*arguments) for each of `argument_lists`, in order, computed in one worker thread
-    up to `depth` calls ahead of the consumer (memory stays bounded by depth + 1 results)."""
+    up to `depth` calls ahead of the consumer (memory stays bounded by depth + 1 results); a Ready
+    item is handed out in its turn as it is, sparing the hand-over between threads."""
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-read") as pool:
         pending = deque()
         for arguments in argument_lists:
-            pending.append(pool.submit(function, *arguments))
+            if isinstance(arguments, Ready):
+                future = Future()
+                future.set_result(arguments.result)
+            else:
+                future = pool.submit(function, *arguments)
+            pending.append(future)
             if len(pending) > depth:
                 yield pending.popleft().result()
         while pending:

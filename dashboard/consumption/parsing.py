@@ -205,6 +205,15 @@ def parse_wh(raw: str) -> float:
     return value
 
 
+def file_sha256(path: Path) -> str | None:
+    """The SHA-256 of a file's bytes, read in blocks; None if it cannot be read."""
+    try:
+        with open(path, "rb") as file:
+            return hashlib.file_digest(file, "sha256").hexdigest()
+    except OSError:
+        return None
+
+
 def prepare_file(
     path: Path, known_sha256: str | None, on_duplicate: str, zone_name: str
 ) -> tuple[str, "ParsedReadings | FileRejected | OSError | None"]:

@@ -472,6 +472,63 @@ def test_read_ahead_keeps_the_order_and_stays_one_call_ahead():
     assert list(results) == [10, 20, 30, 40]
 
 
+def test_read_ahead_hands_out_ready_results_in_their_turn_without_a_call():
+    from consumption.importer import Ready, read_ahead
+
+    calls = []
+
+    def work(number):
+        calls.append(number)
+        return number * 10
+
+    results = read_ahead(work, [(1,), Ready("unchanged"), (2,), Ready(None)])
+    assert list(results) == [10, "unchanged", 20, None]
+    assert calls == [1, 2]
+
+
+def test_hash_ahead_gives_each_files_sha256_in_order_within_its_window(tmp_path, monkeypatch):
+    import hashlib
+
+    from consumption import importer
+
+    monkeypatch.setattr(importer._HashAhead, "WINDOW", 3)
+    paths = []
+    for n in range(7):
+        paths.append(tmp_path / f"{n}.csv")
+        paths[-1].write_text(f"file {n}\n" * 1000)
+    paths.insert(2, tmp_path / "missing.csv")
+    hashed = []
+    real = importer.file_sha256
+    monkeypatch.setattr(importer, "file_sha256", lambda path: hashed.append(path) or real(path))
+    with importer._HashAhead(paths) as hashes:
+        first = hashes.next()
+        assert len(hashed) <= 4  # the window, refilled by one
+        rest = [hashes.next() for _ in paths[1:]]
+    expected = [hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None for path in paths]
+    assert [first, *rest] == expected
+
+
+def test_a_file_is_skipped_only_on_its_own_hash_and_recorded_with_the_hash_of_what_is_stored(data_dir, monkeypatch):
+    """The early hash only spares work: when it is wrong or missing, the file is read and hashed
+    again, and the hash kept is always that of the bytes imported."""
+    import hashlib
+
+    from consumption import importer
+
+    content = readings_csv(*day("2016-07-15", [1.0] * 48))
+    folder = data_dir(CUSTOMERS, {"3000.csv": content})
+    monkeypatch.setattr(importer, "file_sha256", lambda path: "0" * 64)  # as if the file changed since
+    assert import_data(folder).files_imported == 1
+    sha256 = hashlib.sha256(content.encode()).hexdigest()
+    assert Customer.objects.get(pk=3000).source_sha256 == sha256
+    assert ImportFile.objects.get(customer_id=3000).sha256 == sha256
+    monkeypatch.setattr(importer, "file_sha256", lambda path: None)  # could not be read early
+    report = import_data(folder)
+    assert (report.files_imported, report.files_unchanged) == (0, 1)  # recognised when read
+    assert len(readings()) == 48
+    assert_aggregates_match_readings()
+
+
 def test_a_failure_in_the_read_ahead_thread_fails_the_run_and_writes_nothing(data_dir, monkeypatch):
     from consumption import importer
 
@@ -812,7 +869,10 @@ def test_every_kind_of_file_after_an_open_copy_in_one_group(data_dir, monkeypatc
     def unreadable_3007(path, *args):
         return ("", PermissionError(13, "Permission denied")) if path.name == "3007.csv" else real(path, *args)
 
+    real_sha256 = importer.file_sha256
     monkeypatch.setattr(importer, "prepare_file", unreadable_3007)
+    # The early hash cannot read it either (root reads any file, so its reading is what fails here).
+    monkeypatch.setattr(importer, "file_sha256", lambda path: None if path.name == "3007.csv" else real_sha256(path))
     report = import_data(folder)
     assert report.files_skipped == 2  # 3002 rejected, 3007 unreadable
     assert_aggregates_match_readings()
