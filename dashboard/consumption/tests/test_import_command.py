@@ -799,6 +799,30 @@ def test_the_import_command_ends_without_teardown_yet_closes_and_flushes_everyth
     assert manage_py("import", "--data-dir", str(tmp_path / "nowhere"), database_url=database_url).returncode == 1
 
 
+def test_the_import_command_honours_settings_and_pythonpath_options(tmp_path, data_dir):
+    """manage.py sets Django up itself for `import`: --settings and --pythonpath must still choose
+    the settings, and so the database, as they do for every other command."""
+    import sqlite3
+
+    folder = data_dir(CUSTOMERS, {"3000.csv": readings_csv(*day("2016-07-15", [1.0] * 48))})
+    settings_dir = tmp_path / "site"
+    settings_dir.mkdir()
+    database = tmp_path / "chosen.sqlite3"
+    (settings_dir / "chosen_settings.py").write_text(
+        "from config.settings import *  # noqa: F403\n"
+        f"DATABASES = {{'default': {{**DATABASES['default'], 'ENGINE': 'django.db.backends.sqlite3', "
+        f"'NAME': {str(database)!r}}}}}\n"
+    )
+    options = ["--settings", "chosen_settings", "--pythonpath", str(settings_dir)]
+    default_database = tmp_path / "default.sqlite3"
+    assert manage_py("migrate", "-v", "0", *options, database_url=f"sqlite:///{default_database}").returncode == 0
+    result = manage_py("import", "--data-dir", str(folder), *options, database_url=f"sqlite:///{default_database}")
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(database) as db:
+        assert db.execute("SELECT count(*) FROM consumption_reading").fetchone() == (48,)
+    assert not default_database.exists()  # the environment's database was never opened
+
+
 def test_batch_start_up_turns_the_garbage_collector_back_on_once_django_is_set_up():
     """manage.py sets Django up for `import` with the collector off; the import itself must run
     with it on, or a long import would keep every cycle it ever made."""
