@@ -92,7 +92,7 @@ def import_data(
     parsed_customers = _read_customers(data_dir, customers_path)
     consumption_dir = data_dir / "consumption"
     paths = _consumption_files(consumption_dir)
-    files, others = _sort_files(paths or [], parsed_customers.customers)
+    files, skipped = _sort_files(paths or [], parsed_customers.customers)
     # The files are hashed from here on while the database connects and the customers are read,
     # so a re-run recognises unchanged files without waiting for them.
     with _HashAhead([path for _, path in files]) as hashes:
@@ -113,7 +113,7 @@ def import_data(
                     report.notes.append(
                         f"{consumption_dir}: folder not found; customers are imported with no readings"
                     )
-                importer.import_readings(files, others, hashes, progress)
+                importer.import_readings(files, skipped, hashes, progress)
                 _finish(run, report, ImportRun.Status.COMPLETED)
         except BaseException as problem:
             ImportRun.objects.filter(pk=run.pk).update(
@@ -168,26 +168,46 @@ def _consumption_files(folder: Path) -> list[Path] | None:
     """The folder's entries in name order; None if there is no such folder."""
     if not folder.is_dir():
         return None
-    return sorted(folder.iterdir())
+    try:
+        return sorted(folder.iterdir())
+    except OSError as problem:
+        raise FatalImportError(f"{folder}: cannot be read ({problem.strerror})") from None
+
+
+# A consumption-folder entry that is not imported: (path, ImportFile status, note, customer id or None).
+Skipped = tuple[Path, str, str, int | None]
 
 
 def _sort_files(
     paths: list[Path], customers: dict[int, tuple[str, str]]
-) -> tuple[list[tuple[int, Path]], list[tuple[Path, int | None]]]:
-    """The customers' files as (customer id, path) in import order, and the other entries as (path,
-    customer id if the name is one). The order groups files by area and tariff, so that a single
-    group's half-hourly sums are held in memory at a time."""
+) -> tuple[list[tuple[int, Path]], list[Skipped]]:
+    """The customers' files as (customer id, path) in import order, and the entries skipped. The
+    order groups files by area and tariff, so that a single group's half-hourly sums are held in
+    memory at a time. Of two names for one customer (3000.csv, 03000.csv) the plain one is imported."""
     by_customer: dict[int, Path] = {}
-    others = []
+    skipped: list[Skipped] = []
     for path in paths:
         match = CUSTOMER_FILE_NAME.match(path.name)
-        customer_id = int(match[1]) if match is not None and path.is_file() else None
-        if customer_id in customers:
-            by_customer[customer_id] = path
+        try:
+            customer_id = int(match[1]) if match is not None and path.is_file() else None
+        except OSError as problem:
+            raise FatalImportError(f"{path}: cannot be read ({problem.strerror})") from None
+        if customer_id is None:
+            skipped.append((path, ImportFile.Status.IGNORED, "not named <customer id>.csv", None))
+        elif customer_id not in customers:
+            skipped.append((path, ImportFile.Status.UNKNOWN_CUSTOMER,
+                            f"customer {customer_id} is not in user_data.csv; file skipped", customer_id))
+        elif customer_id in by_customer:
+            kept = by_customer[customer_id]
+            if path.name == f"{customer_id}.csv":
+                by_customer[customer_id], path = path, kept
+            skipped.append((path, ImportFile.Status.IGNORED,
+                            f"{by_customer[customer_id].name} is customer {customer_id}'s file; this one is skipped",
+                            customer_id))
         else:
-            others.append((path, customer_id))
+            by_customer[customer_id] = path
     order = sorted(by_customer, key=lambda pk: (*customers[pk], pk))
-    return [(pk, by_customer[pk]) for pk in order], others
+    return [(pk, by_customer[pk]) for pk in order], skipped
 
 
 def _finish(run: ImportRun, report: ImportReport, status: str) -> None:
@@ -398,18 +418,12 @@ class _Importer:
 
     # Readings ------------------------------------------------------------------------------
 
-    def import_readings(self, files: list[tuple[int, Path]], others: list[tuple[Path, int | None]],
+    def import_readings(self, files: list[tuple[int, Path]], skipped: list[Skipped],
                         hashes: "_HashAhead", progress: Progress | None) -> None:
         """Import the customers' `files` (see _sort_files), whose hashes `hashes` hands out in
-        the same order, and record the `others` as skipped."""
-        for path, customer_id in others:
-            if customer_id is None:
-                self._note_file(path, ImportFile.Status.IGNORED, "not named <customer id>.csv")
-            else:
-                self._note_file(
-                    path, ImportFile.Status.UNKNOWN_CUSTOMER,
-                    f"customer {customer_id} is not in user_data.csv; file skipped", customer_id=customer_id,
-                )
+        the same order, and record the entries `skipped`."""
+        for path, status, note, customer_id in skipped:
+            self._note_file(path, status, note, customer_id=customer_id)
             if self.records.full:  # a folder of stray files: memory stays bounded here too
                 self.records.flush()
         # Readings of a customer who changed group must leave the old group even without a file.

@@ -239,6 +239,39 @@ def test_it_skips_and_reports_a_file_for_an_unknown_customer(data_dir):
     assert "2 skipped" in output
 
 
+def test_of_two_files_for_one_customer_the_plain_name_is_imported_and_the_other_recorded(data_dir):
+    folder = data_dir(CUSTOMERS, {"03000.csv": readings_csv(("2016-07-15 00:00:00", "1")),
+                                  "3000.csv": readings_csv(("2016-07-15 00:00:00", "2")),
+                                  "003001.csv": readings_csv(("2016-07-15 00:00:00", "3")),
+                                  "03001.csv": readings_csv(("2016-07-15 00:00:00", "4"))})
+    report = import_data(folder)
+    assert readings() == {(3000, "2016-07-15 00:00:00"): 2.0, (3001, "2016-07-15 00:00:00"): 3.0}
+    skipped = {Path(path).name: (status, note) for path, status, note in
+               ImportFile.objects.filter(status=ImportFile.Status.IGNORED).values_list("path", "status", "note")}
+    assert skipped == {
+        "03000.csv": ("ignored", "3000.csv is customer 3000's file; this one is skipped"),
+        "03001.csv": ("ignored", "003001.csv is customer 3001's file; this one is skipped"),
+    }
+    assert report.files_skipped == 2 and report.files_imported == 2
+
+
+def test_an_unreadable_consumption_folder_is_a_fatal_problem_and_writes_nothing(data_dir, monkeypatch):
+    folder = data_dir(CUSTOMERS, {"3000.csv": readings_csv(("2016-07-15 00:00:00", "1"))})
+    before = database_state()
+    real_iterdir = Path.iterdir
+
+    def iterdir(path):
+        if path.name == "consumption":
+            raise PermissionError(13, "Permission denied")
+        return real_iterdir(path)
+
+    monkeypatch.setattr(Path, "iterdir", iterdir)
+    with pytest.raises(CommandError, match=r"consumption: cannot be read \(Permission denied\)"):
+        run_import(folder)
+    assert database_state() == before
+    assert not ImportRun.objects.exists()
+
+
 def test_it_reads_utf8_with_bom_and_crlf_line_ends(data_dir):
     customers = "\ufeffid,area,tariff\r\n3000,Zürich,t1\r\n".encode()
     content = "\ufeffdatetime,consumption\r\n2016-07-15 00:00:00,1.5\r\n2016-07-15 00:30:00,2\r\n".encode()
