@@ -46,8 +46,10 @@ bytecode: $(VENV)/.installed
 install-test: install $(VENV)/.installed-test
 
 $(VENV)/.installed: requirements.txt
-	@test -n "$(PYTHON)" || (echo "no Python 3.11 that can make a venv (Debian: apt-get install python3.11-venv)" >&2; exit 1)
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@test -x $(PY) || { python="$(PYTHON)"; \
+		test -n "$$python" || { echo "no Python 3.11 here can make a venv (Debian: apt-get install python3.11-venv)" >&2; \
+		exit 1; }; \
+		echo "$$python -m venv $(VENV)"; $$python -m venv $(VENV); }
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
