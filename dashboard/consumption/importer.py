@@ -93,34 +93,30 @@ def import_data(
     consumption_dir = data_dir / "consumption"
     paths = _consumption_files(consumption_dir)
     files, skipped = _sort_files(paths or [], parsed_customers.customers)
-    # The files are hashed from here on while the database connects and the customers are read,
-    # so a re-run recognises unchanged files without waiting for them.
-    with _HashAhead([path for _, path in files]) as hashes:
-        _check_tables()
-        ImportRun.objects.filter(status=ImportRun.Status.RUNNING).update(
-            status=ImportRun.Status.INTERRUPTED, message="the run stopped before it finished"
+    _check_tables()
+
+    ImportRun.objects.filter(status=ImportRun.Status.RUNNING).update(
+        status=ImportRun.Status.INTERRUPTED, message="the run stopped before it finished"
+    )
+    run = ImportRun.objects.create(
+        started_at=datetime.now(), data_dir=str(data_dir.resolve()), on_duplicate=on_duplicate
+    )
+    report = ImportReport(run_id=run.pk)
+    log.info("import started run=%s data_dir=%s on_duplicate=%s", run.pk, data_dir, on_duplicate)
+    try:
+        with transaction.atomic():
+            importer = _Importer(run, report, on_duplicate)
+            importer.import_customers(customers_path, parsed_customers)
+            if paths is None:
+                report.notes.append(f"{consumption_dir}: folder not found; customers are imported with no readings")
+            importer.import_readings(files, skipped, progress)
+            _finish(run, report, ImportRun.Status.COMPLETED)
+    except BaseException as problem:
+        ImportRun.objects.filter(pk=run.pk).update(
+            status=ImportRun.Status.FAILED, finished_at=datetime.now(), message=repr(problem)[:2000]
         )
-        run = ImportRun.objects.create(
-            started_at=datetime.now(), data_dir=str(data_dir.resolve()), on_duplicate=on_duplicate
-        )
-        report = ImportReport(run_id=run.pk)
-        log.info("import started run=%s data_dir=%s on_duplicate=%s", run.pk, data_dir, on_duplicate)
-        try:
-            with transaction.atomic():
-                importer = _Importer(run, report, on_duplicate)
-                importer.import_customers(customers_path, parsed_customers)
-                if paths is None:
-                    report.notes.append(
-                        f"{consumption_dir}: folder not found; customers are imported with no readings"
-                    )
-                importer.import_readings(files, skipped, hashes, progress)
-                _finish(run, report, ImportRun.Status.COMPLETED)
-        except BaseException as problem:
-            ImportRun.objects.filter(pk=run.pk).update(
-                status=ImportRun.Status.FAILED, finished_at=datetime.now(), message=repr(problem)[:2000]
-            )
-            log.error("import failed run=%s error=%r", run.pk, problem)
-            raise
+        log.error("import failed run=%s error=%r", run.pk, problem)
+        raise
     report.seconds = time.perf_counter() - started  # the commit included
     log.info(
         "import completed run=%s files_imported=%s files_unchanged=%s files_skipped=%s rows_read=%s "
@@ -418,10 +414,8 @@ class _Importer:
 
     # Readings ------------------------------------------------------------------------------
 
-    def import_readings(self, files: list[tuple[int, Path]], skipped: list[Skipped],
-                        hashes: "_HashAhead", progress: Progress | None) -> None:
-        """Import the customers' `files` (see _sort_files), whose hashes `hashes` hands out in
-        the same order, and record the entries `skipped`."""
+    def import_readings(self, files: list[tuple[int, Path]], skipped: list[Skipped], progress: Progress | None) -> None:
+        """Import the customers' `files` and record the entries `skipped` (see _sort_files)."""
         for path, status, note, customer_id in skipped:
             self._note_file(path, status, note, customer_id=customer_id)
             if self.records.full:  # a folder of stray files: memory stays bounded here too
@@ -431,15 +425,18 @@ class _Importer:
         for customer_id in self.moved:
             if customer_id not in with_file:
                 self._move_group(self.customers[customer_id])
-        # The next file is read, hashed, parsed, summarised and formatted for the database in a
-        # worker thread while this one is written: the database releases the GIL while it works.
-        # Few calls per file: readings stream into one open COPY on PostgreSQL (one statement per
-        # file on SQLite); daily and profile rows and the records are held back and written in bulk.
-        prepared = read_ahead(self._prepare, self._to_prepare(files, hashes))
+        known = [(customer_id, path, self._known_sha256(self.customers[customer_id])) for customer_id, path in files]
+        # Files that may be unchanged are hashed ahead in two threads (hashlib releases the GIL),
+        # so a re-run recognises them without waiting for each in turn. The next file to import is
+        # read, hashed, parsed, summarised and formatted for the database in a worker thread while
+        # this one is written: the database releases the GIL while it works. Few calls per file:
+        # readings stream into one open COPY on PostgreSQL (one statement per file on SQLite);
+        # daily and profile rows and the records are held back and written in bulk.
         current_group = None
         # An error while the readings' COPY is open ends it with that error, so the transaction
         # can be rolled back.
-        with self.copy_stack:
+        with _HashAhead([path for _, path, sha256 in known if sha256 is not None]) as hashes, self.copy_stack:
+            prepared = read_ahead(self._prepare, self._to_prepare(known, hashes))
             for done, ((customer_id, path), file) in enumerate(zip(files, prepared)):
                 current_group = self._import_file(customer_id, path, file, current_group)
                 if self.records.full or len(self.customer_rows[DailyConsumption]) >= HELD_FILES:
@@ -481,13 +478,13 @@ class _Importer:
         self._end_readings_copy()
         self.records.flush()
 
-    def _to_prepare(self, files: list[tuple[int, Path]], hashes: "_HashAhead") -> Iterator:
-        """read_ahead's work: a file whose hash, taken at the start of the run, is the one last
-        imported is Ready as unchanged, with no call into the thread; the others are prepared there,
-        hashed again as they are read, so the hash recorded is always that of the bytes stored."""
-        for customer_id, path in files:
-            known_sha256, early_sha256 = self._known_sha256(self.customers[customer_id]), hashes.next()
-            if known_sha256 is not None and early_sha256 == known_sha256:
+    def _to_prepare(self, known: list[tuple[int, Path, str | None]], hashes: "_HashAhead") -> Iterator:
+        """read_ahead's work, from (customer id, file, the hash under which it may be skipped): a
+        file whose hash ahead is that one is Ready as unchanged, with no call into the thread; the
+        others are prepared there, hashed again as they are read, so the hash recorded is always
+        that of the bytes stored. `hashes` hashes the files that have a known hash, in order."""
+        for customer_id, path, known_sha256 in known:
+            if known_sha256 is not None and hashes.next() == known_sha256:
                 yield Ready(_PreparedFile(known_sha256, None))
             else:
                 yield customer_id, path, known_sha256
@@ -706,7 +703,7 @@ def readings_payload(customer_id: int, lines: list[str], postgres: bool) -> str:
 
 class _HashAhead:
     """The SHA-256 of each of `paths`, in order, computed by two threads from the moment it is made,
-    at most WINDOW files ahead of the one asked for (hashlib releases the GIL while it hashes)."""
+    at most WINDOW files ahead of the one asked for."""
 
     WINDOW = 32
 

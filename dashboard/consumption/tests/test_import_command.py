@@ -542,24 +542,37 @@ def test_hash_ahead_gives_each_files_sha256_in_order_within_its_window(tmp_path,
 
 
 def test_a_file_is_skipped_only_on_its_own_hash_and_recorded_with_the_hash_of_what_is_stored(data_dir, monkeypatch):
-    """The early hash only spares work: when it is wrong or missing, the file is read and hashed
-    again, and the hash kept is always that of the bytes imported."""
+    """The hash taken ahead only spares work: when it is wrong or missing, the file is read and
+    hashed again, and the hash kept is always that of the bytes imported."""
     import hashlib
 
     from consumption import importer
 
-    content = readings_csv(*day("2016-07-15", [1.0] * 48))
-    folder = data_dir(CUSTOMERS, {"3000.csv": content})
-    monkeypatch.setattr(importer, "file_sha256", lambda path: "0" * 64)  # as if the file changed since
-    assert import_data(folder).files_imported == 1
-    sha256 = hashlib.sha256(content.encode()).hexdigest()
-    assert Customer.objects.get(pk=3000).source_sha256 == sha256
-    assert ImportFile.objects.get(customer_id=3000).sha256 == sha256
-    monkeypatch.setattr(importer, "file_sha256", lambda path: None)  # could not be read early
+    folder = data_dir(CUSTOMERS, {"3000.csv": readings_csv(*day("2016-07-15", [1.0] * 48))})
+    import_data(folder)
+    monkeypatch.setattr(importer, "file_sha256", lambda path: "0" * 64)  # wrong
     report = import_data(folder)
     assert (report.files_imported, report.files_unchanged) == (0, 1)  # recognised when read
-    assert len(readings()) == 48
+    changed = readings_csv(*day("2016-07-15", [2.0] * 48))
+    (folder / "consumption" / "3000.csv").write_text(changed)
+    assert import_data(folder).files_imported == 1
+    sha256 = hashlib.sha256(changed.encode()).hexdigest()
+    assert Customer.objects.get(pk=3000).source_sha256 == sha256
+    assert ImportFile.objects.filter(customer_id=3000).latest("pk").sha256 == sha256
+    monkeypatch.setattr(importer, "file_sha256", lambda path: None)  # could not be read ahead
+    assert import_data(folder).files_unchanged == 1
+    assert set(readings().values()) == {2.0}
     assert_aggregates_match_readings()
+
+
+def test_a_first_import_hashes_nothing_ahead(data_dir, monkeypatch):
+    """Only files that may be unchanged are hashed ahead: a first import would hash each twice."""
+    from consumption import importer
+
+    hashed = []
+    monkeypatch.setattr(importer, "file_sha256", hashed.append)
+    import_data(data_dir(CUSTOMERS, {"3000.csv": readings_csv(("2016-07-15 00:00:00", "1"))}))
+    assert hashed == []
 
 
 def test_a_failure_in_the_read_ahead_thread_fails_the_run_and_writes_nothing(data_dir, monkeypatch):
