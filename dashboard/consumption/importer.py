@@ -93,30 +93,34 @@ def import_data(
     consumption_dir = data_dir / "consumption"
     paths = _consumption_files(consumption_dir)
     files, skipped = _sort_files(paths or [], parsed_customers.customers)
-    _check_tables()
-
-    ImportRun.objects.filter(status=ImportRun.Status.RUNNING).update(
-        status=ImportRun.Status.INTERRUPTED, message="the run stopped before it finished"
-    )
-    run = ImportRun.objects.create(
-        started_at=datetime.now(), data_dir=str(data_dir.resolve()), on_duplicate=on_duplicate
-    )
-    report = ImportReport(run_id=run.pk)
-    log.info("import started run=%s data_dir=%s on_duplicate=%s", run.pk, data_dir, on_duplicate)
-    try:
-        with transaction.atomic():
-            importer = _Importer(run, report, on_duplicate)
-            importer.import_customers(customers_path, parsed_customers)
-            if paths is None:
-                report.notes.append(f"{consumption_dir}: folder not found; customers are imported with no readings")
-            importer.import_readings(files, skipped, progress)
-            _finish(run, report, ImportRun.Status.COMPLETED)
-    except BaseException as problem:
-        ImportRun.objects.filter(pk=run.pk).update(
-            status=ImportRun.Status.FAILED, finished_at=datetime.now(), message=repr(problem)[:2000]
+    # The files are hashed from here on, while the database connects and the customers are read:
+    # a re-run then finds its unchanged files without waiting for them (see _HashAhead).
+    with _HashAhead([path for _, path in files]) as hashes:
+        _check_tables()
+        ImportRun.objects.filter(status=ImportRun.Status.RUNNING).update(
+            status=ImportRun.Status.INTERRUPTED, message="the run stopped before it finished"
         )
-        log.error("import failed run=%s error=%r", run.pk, problem)
-        raise
+        run = ImportRun.objects.create(
+            started_at=datetime.now(), data_dir=str(data_dir.resolve()), on_duplicate=on_duplicate
+        )
+        report = ImportReport(run_id=run.pk)
+        log.info("import started run=%s data_dir=%s on_duplicate=%s", run.pk, data_dir, on_duplicate)
+        try:
+            with transaction.atomic():
+                importer = _Importer(run, report, on_duplicate)
+                importer.import_customers(customers_path, parsed_customers)
+                if paths is None:
+                    report.notes.append(
+                        f"{consumption_dir}: folder not found; customers are imported with no readings"
+                    )
+                importer.import_readings(files, skipped, hashes, progress)
+                _finish(run, report, ImportRun.Status.COMPLETED)
+        except BaseException as problem:
+            ImportRun.objects.filter(pk=run.pk).update(
+                status=ImportRun.Status.FAILED, finished_at=datetime.now(), message=repr(problem)[:2000]
+            )
+            log.error("import failed run=%s error=%r", run.pk, problem)
+            raise
     report.seconds = time.perf_counter() - started  # the commit included
     log.info(
         "import completed run=%s files_imported=%s files_unchanged=%s files_skipped=%s rows_read=%s "
@@ -414,8 +418,10 @@ class _Importer:
 
     # Readings ------------------------------------------------------------------------------
 
-    def import_readings(self, files: list[tuple[int, Path]], skipped: list[Skipped], progress: Progress | None) -> None:
-        """Import the customers' `files` and record the entries `skipped` (see _sort_files)."""
+    def import_readings(self, files: list[tuple[int, Path]], skipped: list[Skipped], hashes: "_HashAhead",
+                        progress: Progress | None) -> None:
+        """Import the customers' `files` and record the entries `skipped` (see _sort_files);
+        `hashes` is hashing `files` ahead."""
         for path, status, note, customer_id in skipped:
             self._note_file(path, status, note, customer_id=customer_id)
             if self.records.full:  # a folder of stray files: memory stays bounded here too
@@ -426,17 +432,18 @@ class _Importer:
             if customer_id not in with_file:
                 self._move_group(self.customers[customer_id])
         known = [(customer_id, path, self._known_sha256(self.customers[customer_id])) for customer_id, path in files]
-        # Files that may be unchanged are hashed ahead in two threads (hashlib releases the GIL),
-        # so a re-run recognises them without waiting for each in turn. The next file to import is
-        # read, hashed, parsed, summarised and formatted for the database in a worker thread while
-        # this one is written: the database releases the GIL while it works. Few calls per file:
-        # readings stream into one open COPY on PostgreSQL (one statement per file on SQLite);
-        # daily and profile rows and the records are held back and written in bulk.
+        # Only a file with a known hash can be skipped: the others need no hash ahead (a first
+        # import would hash each file twice).
+        hashes.narrow_to([path for _, path, sha256 in known if sha256 is not None])
+        # The next file to import is read, hashed, parsed, summarised and formatted for the database
+        # in a worker thread while this one is written: the database releases the GIL while it
+        # works. Few calls per file: readings stream into one open COPY on PostgreSQL (one
+        # statement per file on SQLite); daily and profile rows and records are written in bulk.
+        prepared = read_ahead(self._prepare, self._to_prepare(known, hashes))
         current_group = None
         # An error while the readings' COPY is open ends it with that error, so the transaction
         # can be rolled back.
-        with _HashAhead([path for _, path, sha256 in known if sha256 is not None]) as hashes, self.copy_stack:
-            prepared = read_ahead(self._prepare, self._to_prepare(known, hashes))
+        with self.copy_stack:
             for done, ((customer_id, path), file) in enumerate(zip(files, prepared)):
                 current_group = self._import_file(customer_id, path, file, current_group)
                 if self.records.full or len(self.customer_rows[DailyConsumption]) >= HELD_FILES:
@@ -482,9 +489,9 @@ class _Importer:
         """read_ahead's work, from (customer id, file, the hash under which it may be skipped): a
         file whose hash ahead is that one is Ready as unchanged, with no call into the thread; the
         others are prepared there, hashed again as they are read, so the hash recorded is always
-        that of the bytes stored. `hashes` hashes the files that have a known hash, in order."""
+        that of the bytes stored."""
         for customer_id, path, known_sha256 in known:
-            if known_sha256 is not None and hashes.next() == known_sha256:
+            if known_sha256 is not None and hashes.sha256(path) == known_sha256:
                 yield Ready(_PreparedFile(known_sha256, None))
             else:
                 yield customer_id, path, known_sha256
@@ -702,14 +709,15 @@ def readings_payload(customer_id: int, lines: list[str], postgres: bool) -> str:
 
 
 class _HashAhead:
-    """The SHA-256 of each of `paths`, in order, computed by two threads from the moment it is made,
-    at most WINDOW files ahead of the one asked for."""
+    """The SHA-256 of each of `paths`, computed by two threads from the moment it is made, in order
+    and at most WINDOW files ahead of the one asked for (hashlib releases the GIL as it hashes)."""
 
     WINDOW = 32
 
     def __init__(self, paths: list[Path]) -> None:
         self._paths = iter(paths)
-        self._pending: deque = deque()
+        self._wanted: set[Path] | None = None  # None: every path
+        self._pending: deque[tuple[Path, Future]] = deque()
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="import-hash")
         for _ in range(self.WINDOW):
             self._submit()
@@ -720,16 +728,33 @@ class _HashAhead:
     def __exit__(self, *exc_info) -> None:
         self._pool.shutdown(cancel_futures=True)
 
-    def _submit(self) -> None:
-        path = next(self._paths, None)
-        if path is not None:
-            self._pending.append(self._pool.submit(file_sha256, path))
+    def narrow_to(self, paths: list[Path]) -> None:
+        """Hash only `paths` from now on; a hash already taken or under way for another is dropped."""
+        self._wanted = set(paths)
+        kept: deque[tuple[Path, Future]] = deque()
+        for path, future in self._pending:
+            if path in self._wanted:
+                kept.append((path, future))
+            else:
+                future.cancel()  # spares the work if it has not started
+        self._pending = kept
+        while len(self._pending) < self.WINDOW and self._submit():
+            pass
 
-    def next(self) -> str | None:
-        """The next file's SHA-256, or None if it could not be read."""
-        sha256 = self._pending.popleft().result()
+    def _submit(self) -> bool:
+        for path in self._paths:
+            if self._wanted is None or path in self._wanted:
+                self._pending.append((path, self._pool.submit(file_sha256, path)))
+                return True
+        return False
+
+    def sha256(self, path: Path) -> str | None:
+        """`path`'s SHA-256, or None if it could not be read; paths are asked for in their order."""
+        if not self._pending or self._pending[0][0] != path:
+            raise RuntimeError(f"hash of {path} asked for out of order")
+        _, future = self._pending.popleft()
         self._submit()
-        return sha256
+        return future.result()
 
 
 @dataclass(frozen=True)

@@ -526,19 +526,27 @@ def test_hash_ahead_gives_each_files_sha256_in_order_within_its_window(tmp_path,
 
     monkeypatch.setattr(importer._HashAhead, "WINDOW", 3)
     paths = []
-    for n in range(7):
+    for n in range(9):
         paths.append(tmp_path / f"{n}.csv")
         paths[-1].write_text(f"file {n}\n" * 1000)
     paths.insert(2, tmp_path / "missing.csv")
     hashed = []
     real = importer.file_sha256
     monkeypatch.setattr(importer, "file_sha256", lambda path: hashed.append(path) or real(path))
+
+    def sha256(path):
+        return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
+
     with importer._HashAhead(paths) as hashes:
-        first = hashes.next()
+        assert hashes.sha256(paths[0]) == sha256(paths[0])
         assert len(hashed) <= 4  # the window, refilled by one
-        rest = [hashes.next() for _ in paths[1:]]
-    expected = [hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None for path in paths]
-    assert [first, *rest] == expected
+        assert [hashes.sha256(path) for path in paths[1:5]] == [sha256(path) for path in paths[1:5]]
+        wanted = [paths[6], paths[9]]
+        hashes.narrow_to(wanted)
+        assert [hashes.sha256(path) for path in wanted] == [sha256(path) for path in wanted]
+        with pytest.raises(RuntimeError, match="out of order"):
+            hashes.sha256(paths[7])
+    assert paths[8] not in hashed  # not yet submitted when narrowed, and not wanted
 
 
 def test_a_file_is_skipped_only_on_its_own_hash_and_recorded_with_the_hash_of_what_is_stored(data_dir, monkeypatch):
@@ -565,14 +573,16 @@ def test_a_file_is_skipped_only_on_its_own_hash_and_recorded_with_the_hash_of_wh
     assert_aggregates_match_readings()
 
 
-def test_a_first_import_hashes_nothing_ahead(data_dir, monkeypatch):
-    """Only files that may be unchanged are hashed ahead: a first import would hash each twice."""
+def test_a_first_import_hashes_ahead_only_what_started_before_the_customers_were_read(data_dir, monkeypatch):
+    """Only files that may be unchanged need a hash ahead: a first import would hash each twice."""
     from consumption import importer
 
+    monkeypatch.setattr(importer._HashAhead, "WINDOW", 1)
     hashed = []
     monkeypatch.setattr(importer, "file_sha256", hashed.append)
-    import_data(data_dir(CUSTOMERS, {"3000.csv": readings_csv(("2016-07-15 00:00:00", "1"))}))
-    assert hashed == []
+    files = {f"{3000 + n}.csv": readings_csv(("2016-07-15 00:00:00", "1")) for n in range(3)}
+    assert import_data(data_dir(CUSTOMERS, files)).files_imported == 3
+    assert len(hashed) <= 1
 
 
 def test_a_failure_in_the_read_ahead_thread_fails_the_run_and_writes_nothing(data_dir, monkeypatch):
