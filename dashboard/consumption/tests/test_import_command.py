@@ -879,20 +879,33 @@ def test_the_import_command_honours_settings_and_pythonpath_options(tmp_path, da
     assert not default_database.exists()  # the environment's database was never opened
 
 
-def test_batch_start_up_turns_the_garbage_collector_back_on_once_django_is_set_up():
+def test_batch_start_up_turns_the_garbage_collector_back_on_once_django_is_set_up(data_dir, monkeypatch):
     """manage.py sets Django up for `import` with the collector off; the import itself must run
     with it on, or a long import would keep every cycle it ever made."""
     import gc
+    import importlib
 
     import manage
 
+    command = importlib.import_module("consumption.management.commands.import")
+    seen = []
+    real = command.import_data
+
+    def import_data(*args, **kwargs):
+        seen.append((gc.isenabled(), gc.get_freeze_count()))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(command, "import_data", import_data)
+    folder = data_dir(CUSTOMERS, {"3000.csv": readings_csv(("2016-07-15 00:00:00", "1"))})
     try:
-        manage.set_up_quickly()
-        assert gc.isenabled()
-        assert gc.get_freeze_count() > 0  # what start-up built is out of the collector's sight
+        manage.run_batch(["manage.py", "import", "--data-dir", str(folder), "-v", "0"])
+        enabled, frozen = seen[0]
+        assert enabled
+        assert frozen > 0  # what start-up built is out of the collector's sight
     finally:
         gc.unfreeze()
         gc.enable()
+    assert Reading.objects.count() == 1
 
 
 def test_a_moved_customer_whose_file_cannot_be_read_moves_their_kept_readings(data_dir, monkeypatch):
