@@ -110,8 +110,9 @@ def main() -> None:
         (importer, "daily_totals", "daily aggregates: compute"),
         (importer, "monthly_profiles", "monthly profiles: compute"),
         (importer._GroupTotals, "add", "group aggregates: sum in memory"),
-        (Importer, "_flush_groups", "group aggregates: flush (build rows, delete empty)"),
+        (Importer, "_close_groups", "group aggregates: build rows"),
         (Importer, "_insert_readings", "write Reading rows"),
+        (Importer, "_end_readings_copy", "wait for the server to finish the readings' COPY"),
         (Importer, "_insert", by_model),
         (Importer, "_execute_many", by_table),  # older importers
         (importer._PendingRecords, "flush", "records: ImportFile, rejected, superseded rows, customer totals (batched)"),

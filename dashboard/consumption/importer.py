@@ -51,10 +51,15 @@ from .parsing import (
 
 log = logging.getLogger("consumption.import")
 BASE_LOAD_READINGS = 8
-# Files whose daily and monthly-profile rows are held back and written together (memory stays bounded).
+# Files whose daily and monthly-profile rows are held back and written together, and group rows
+# held back likewise (about 15 MB of them at most): memory stays bounded.
 HELD_FILES = 100
+HELD_GROUP_ROWS = 100_000
 DAILY_COLUMNS = ("customer_id", "date", "wh", "readings", "peak_wh", "peak_at", "base_wh")
 PROFILE_COLUMNS = ("customer_id", "month", "weekend", "slot", "wh", "readings")
+# Key columns, then the columns a held row adds to a stored row of the same key.
+GROUP_HALF_HOUR_COLUMNS = ("area", "tariff", "timestamp", "wh", "readings")
+GROUP_DAILY_COLUMNS = ("area", "tariff", "date", "wh", "readings", "customers")
 Progress = Callable[[int, int, str], None]
 
 
@@ -235,8 +240,10 @@ class _GroupTotals:
         self.grid_readings = 0  # readings added at each grid timestamp
         self.other: dict[str, list] = {}  # timestamp -> [wh, readings], off the grid
         self.days: dict[str, list] = {}  # date -> [wh, readings, customers]
+        self.shrinks = False  # readings were taken out: some stored rows may be left empty
 
     def add(self, timestamps: list[str], values: list[float], days: Iterable[tuple], sign: int) -> None:
+        self.shrinks = self.shrinks or sign < 0
         if not self.grid and not self.other:
             self.grid = timestamps
             self.grid_wh = [sign * wh for wh in values]
@@ -372,6 +379,9 @@ class _Importer:
         self.customers: dict[int, Customer] = {}
         self.moved: dict[int, tuple[str, str]] = {}  # customer -> the group it used to be in
         self.groups: dict[tuple[str, str], _GroupTotals] = {}
+        # Rows of the groups summed so far, and the groups that shrank, until _write_held_rows.
+        self.group_rows: dict = {GroupHalfHour: [], GroupDaily: []}
+        self.shrunk_groups: set[tuple[str, str]] = set()
         self.records = _PendingRecords()
         # Daily and monthly-profile rows of the files written since the last flush, per model.
         self.customer_rows: dict = {DailyConsumption: [], ProfileMonth: []}
@@ -446,11 +456,12 @@ class _Importer:
         with self.copy_stack:
             for done, ((customer_id, path), file) in enumerate(zip(files, prepared)):
                 current_group = self._import_file(customer_id, path, file, current_group)
-                if self.records.full or len(self.customer_rows[DailyConsumption]) >= HELD_FILES:
+                if (self.records.full or len(self.customer_rows[DailyConsumption]) >= HELD_FILES
+                        or len(self.group_rows[GroupHalfHour]) >= HELD_GROUP_ROWS):
                     self._write_held_rows()
                 if progress:
                     progress(done + 1, len(files), path.name)
-            self._flush_groups()
+            self._close_groups()
             self._write_held_rows()
 
     def _import_file(self, customer_id: int, path: Path, file: "_PreparedFile", current_group):
@@ -458,7 +469,7 @@ class _Importer:
         customer = self.customers[customer_id]
         sha256, outcome = file.sha256, file.outcome
         if (customer.area, customer.tariff) != current_group:
-            self._flush_groups()
+            self._close_groups()
             current_group = (customer.area, customer.tariff)
         if outcome is None:
             self.report.files_unchanged += 1
@@ -477,12 +488,25 @@ class _Importer:
         return current_group
 
     def _write_held_rows(self) -> None:
-        """Write the daily and monthly-profile rows and the records held back so far."""
+        """Write the daily, monthly-profile and group rows and the records held back so far; then
+        drop the group rows that shrank to nothing."""
         for model, columns in ((DailyConsumption, DAILY_COLUMNS), (ProfileMonth, PROFILE_COLUMNS)):
             batches, self.customer_rows[model] = self.customer_rows[model], []
             if batches:
                 self._insert(model, columns, self._merged(batches))
+        for model, columns in ((GroupHalfHour, GROUP_HALF_HOUR_COLUMNS), (GroupDaily, GROUP_DAILY_COLUMNS)):
+            rows, self.group_rows[model] = self.group_rows[model], []
+            if rows:
+                self._insert(model, columns, rows, key=columns[:3], add=columns[3:])
         self._end_readings_copy()
+        if self.shrunk_groups:
+            with connection.cursor() as cursor:
+                for model in (GroupHalfHour, GroupDaily):
+                    cursor.executemany(
+                        f"DELETE FROM {self.tables[model]} WHERE area = %s AND tariff = %s AND readings <= 0",
+                        sorted(self.shrunk_groups),
+                    )
+            self.shrunk_groups = set()
         self.records.flush()
 
     def _to_prepare(self, known: list[tuple[int, Path, str | None]], hashes: "_HashAhead") -> Iterator:
@@ -632,25 +656,20 @@ class _Importer:
     def _group(self, area: str, tariff: str) -> _GroupTotals:
         return self.groups.setdefault((area, tariff), _GroupTotals())
 
-    def _flush_groups(self) -> None:
-        """Add the pending changes to GroupHalfHour and GroupDaily, then drop rows left empty."""
+    def _close_groups(self) -> None:
+        """Hold the pending changes to the group sums as GroupHalfHour and GroupDaily rows for
+        _write_held_rows. Writing them here, at every change of group, would end the readings'
+        open COPY each time and stall the stream: the import waited for the server to catch up,
+        then the server for the next parsed file (three times on smap-data, 0.6 s in all)."""
         for (area, tariff), totals in self.groups.items():
-            self._insert(
-                GroupHalfHour, ("area", "tariff", "timestamp", "wh", "readings"),
-                [(area, tariff, ts, wh, n) for ts, (wh, n) in totals.half_hours().items() if n or wh],
-                key=("area", "tariff", "timestamp"), add=("wh", "readings"),
-            )
-            self._insert(
-                GroupDaily, ("area", "tariff", "date", "wh", "readings", "customers"),
-                [(area, tariff, date, wh, n, c) for date, (wh, n, c) in totals.days.items() if n or c or wh],
-                key=("area", "tariff", "date"), add=("wh", "readings", "customers"),
-            )
-            with connection.cursor() as cursor:
-                for model in (GroupHalfHour, GroupDaily):
-                    cursor.execute(
-                        f"DELETE FROM {self.tables[model]} WHERE area = %s AND tariff = %s AND readings <= 0",
-                        [area, tariff],
-                    )
+            self.group_rows[GroupHalfHour] += [
+                (area, tariff, ts, wh, n) for ts, (wh, n) in totals.half_hours().items() if n or wh
+            ]
+            self.group_rows[GroupDaily] += [
+                (area, tariff, date, wh, n, c) for date, (wh, n, c) in totals.days.items() if n or c or wh
+            ]
+            if totals.shrinks:
+                self.shrunk_groups.add((area, tariff))
         self.groups = {}
 
     def _insert(self, model, columns: tuple[str, ...], rows: Iterable[tuple] | str, key=(), add=()) -> None:
@@ -689,7 +708,14 @@ class _Importer:
                 for row in rows:
                     copy.write_row(row)
             if key:
-                cursor.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {target}{on_conflict}")
+                # A group summed twice since the last write (a customer's readings leaving it after
+                # it was closed) holds two rows of one key: PostgreSQL's upsert takes each key once.
+                # (SQLite's, row by row, adds the second to the first.)
+                sums = ", ".join([*key, *(f"sum({name})" for name in add)])
+                cursor.execute(
+                    f"INSERT INTO {table} ({', '.join([*key, *add])}) SELECT {sums} FROM {target} "
+                    f"GROUP BY {', '.join(key)}{on_conflict}"
+                )
 
     # Records -------------------------------------------------------------------------------
 

@@ -369,6 +369,19 @@ def test_a_customer_who_changes_area_moves_their_readings_in_the_group_totals(da
     assert_aggregates_match_readings()
 
 
+def test_a_group_summed_again_after_it_was_closed_adds_up(data_dir):
+    """3001 moves from b to a: its readings leave b while a is summed, after b was first summed.
+    Then 3002's new file adds to b again: two sets of b's rows at the same timestamps are held
+    for one write, and must be added together."""
+    customers = "id,area,tariff\n3000,a,t\n3001,b,t\n3002,b,t\n"
+    files = {f"{3000 + n}.csv": readings_csv(*day("2016-07-15", [n + 1.0] * 48)) for n in range(3)}
+    run_import(data_dir(customers, files))
+    files["3002.csv"] = readings_csv(*day("2016-07-15", [7.0] * 48))
+    run_import(data_dir(customers.replace("3001,b,t", "3001,a,t"), files))
+    assert_aggregates_match_readings()
+    assert dict(GroupDaily.objects.values_list("area", "wh")) == {"a": 48 * (1.0 + 2.0), "b": 48 * 7.0}
+
+
 def test_the_import_run_is_recorded(data_dir):
     run_import(data_dir(CUSTOMERS, {"3000.csv": DUPLICATED}))
     run = ImportRun.objects.get()
@@ -981,6 +994,7 @@ def test_held_rows_and_records_written_mid_group_add_up(data_dir, monkeypatch):
 
     monkeypatch.setattr(importer, "HELD_FILES", 2)
     monkeypatch.setattr(importer._PendingRecords, "MAX_FILES", 3)
+    monkeypatch.setattr(importer, "HELD_GROUP_ROWS", 1)  # the group rows too, as each group is closed
     customers = "id,area,tariff\n" + "".join(f"{3000 + n},g{n % 2},t\n" for n in range(9))
     folder = data_dir(customers, {
         f"{3000 + n}.csv": readings_csv(*day("2016-07-15", [n + 1.0] * 48), ("2016-07-15 00:00:00", "0"))
