@@ -52,9 +52,9 @@ from .parsing import (
 log = logging.getLogger("consumption.import")
 BASE_LOAD_READINGS = 8
 # Files whose daily and monthly-profile rows are held back and written together, and group rows
-# held back likewise (about 15 MB of them at most): memory stays bounded.
+# held back likewise (about 8 MB of them at most): memory stays bounded.
 HELD_FILES = 100
-HELD_GROUP_ROWS = 100_000
+HELD_GROUP_ROWS = 50_000
 DAILY_COLUMNS = ("customer_id", "date", "wh", "readings", "peak_wh", "peak_at", "base_wh")
 PROFILE_COLUMNS = ("customer_id", "month", "weekend", "slot", "wh", "readings")
 # Key columns, then the columns a held row adds to a stored row of the same key.
