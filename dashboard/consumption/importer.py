@@ -52,7 +52,8 @@ from .parsing import (
 log = logging.getLogger("consumption.import")
 BASE_LOAD_READINGS = 8
 # Files whose daily and monthly-profile rows are held back and written together, and group rows
-# held back likewise (about 8 MB of them at most): memory stays bounded.
+# held back likewise until they reach HELD_GROUP_ROWS (about 8 MB; checked after each file, so
+# one group's rows may go past it): memory stays bounded.
 HELD_FILES = 100
 HELD_GROUP_ROWS = 50_000
 DAILY_COLUMNS = ("customer_id", "date", "wh", "readings", "peak_wh", "peak_at", "base_wh")
