@@ -1,0 +1,28 @@
+"""The domain's units and calendar rules, written once: half hours, their slots, Wh, kWh and kW.
+
+A reading is the energy in Wh used in the half hour starting at its timestamp, so a day holds
+HALF_HOURS_PER_DAY readings, energy in kWh is Wh / 1000, and mean demand over a half hour in kW
+is its Wh / 1000 / 0.5 h.
+"""
+HALF_HOURS_PER_DAY = 48
+HOURS_PER_READING = 0.5
+# A day's base load is the mean of its lowest readings: a household's standing demand, taken over
+# enough half hours (four hours) that one odd reading does not decide it.
+BASE_LOAD_READINGS = 8
+# Each slot's start as "HH:MM": slot 0 is 00:00, slot 47 is 23:30.
+SLOTS = [f"{slot // 2:02d}:{slot % 2 * 30:02d}" for slot in range(HALF_HOURS_PER_DAY)]
+
+
+def kwh(wh: float | None) -> float | None:
+    """Energy in kWh of `wh` Wh."""
+    return None if wh is None else wh / 1000
+
+
+def kw(wh: float | None, readings: int = 1) -> float | None:
+    """Mean demand in kW over `readings` half hours that used `wh` Wh in all."""
+    return None if wh is None or not readings else wh / 1000 / (readings * HOURS_PER_READING)
+
+
+def slot_of(timestamp: str) -> int:
+    """The half-hour slot of a 'YYYY-MM-DD HH:MM:SS' timestamp."""
+    return int(timestamp[11:13]) * 2 + (timestamp[14:16] == "30")
