@@ -81,44 +81,32 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import DEFAULT_DB_ALIAS, connection, connections
 
-    from consumption import importer
-    from consumption.models import DailyConsumption, GroupDaily, GroupHalfHour, ImportFile, Reading
+    from consumption.imports import groups, held, postgres, prepare, rules, sqlite
+    from consumption.models import Reading
 
     call_command("migrate", interactive=False, verbosity=0)
-    tables = {
-        connection.ops.quote_name(model._meta.db_table): label
-        for model, label in (
-            (Reading, "write Reading rows"),
-            (DailyConsumption, "write DailyConsumption rows"),
-            (GroupHalfHour, "write GroupHalfHour rows"),
-            (GroupDaily, "write GroupDaily rows"),
-        )
-    }
-
-    def by_table(self, sql, rows):
-        return next((label for table, label in tables.items() if f"INTO {table} " in sql), "other SQL")
-
     clock = StepClock()
-    Importer = importer._Importer
+    Writer = postgres.PostgresWriter if connection.vendor == "postgresql" else sqlite.SQLiteWriter
 
     def by_model(self, model, *args, **kwargs):
         return f"write {model.__name__} rows"
 
     steps = [
-        (importer, "prepare_file", "file read + SHA-256 + parse"),
-        (importer, "read_ahead", "wait for the next parsed file"),
-        (importer, "daily_totals", "daily aggregates: compute"),
-        (importer, "monthly_profiles", "monthly profiles: compute"),
-        (importer._GroupTotals, "add", "group aggregates: sum in memory"),
-        (Importer, "_close_groups", "group aggregates: build rows"),
-        (Importer, "_insert_readings", "write Reading rows"),
-        (Importer, "_end_readings_copy", "wait for the server to finish the readings' COPY"),
-        (Importer, "_insert", by_model),
-        (Importer, "_execute_many", by_table),  # older importers
-        (importer._PendingRecords, "flush", "records: ImportFile, rejected, superseded rows, customer totals (batched)"),
-        (Importer, "_replace_readings", "rest of _replace_readings (delete old readings, build records)"),
-        (Importer, "import_customers", "customers (user_data.csv)"),
-        (importer, "_finish", "ImportRun record"),
+        (prepare, "prepare_file", "file read + SHA-256 + parse"),
+        (rules, "read_ahead", "wait for the next parsed file"),
+        (prepare, "daily_rows", "daily aggregates: compute"),
+        (prepare, "profile_rows", "monthly profiles: compute"),
+        (groups.GroupSums, "add", "group aggregates: sum in memory"),
+        (held.HeldRows, "add_group", "group aggregates: build rows"),
+        (Writer, "write_readings", f"write {Reading.__name__} rows"),
+        (Writer, "flush", "end open statements (PostgreSQL: wait for the server to finish the readings' COPY)"),
+        (Writer, "insert", by_model),
+        (Writer, "add", by_model),
+        (Writer, "stored_readings", "read a changed customer's stored readings back"),
+        (held, "_write_records", "records: ImportFile, rejected, superseded rows, customer totals (batched)"),
+        (rules._Import, "_replace_readings", "rest of replacing readings (delete old readings, build records)"),
+        (rules._Import, "_import_customers", "customers (user_data.csv)"),
+        (rules, "_finish", "ImportRun record"),
         # The run's single transaction ends in connection.commit(), called by transaction.atomic;
         # on PostgreSQL that is also when deferred constraint checks run.
         (connections[DEFAULT_DB_ALIAS], "commit", "commit"),
@@ -126,7 +114,7 @@ def main() -> None:
     missing = [name for owner, name, step in steps if not clock.wrap(owner, name, step)]
 
     started = time.perf_counter()
-    report = importer.import_data(data_dir)
+    report = rules.import_data(data_dir)
     total = time.perf_counter() - started
     counted = sum(seconds for label, seconds in clock.seconds.items() if not label.startswith("(worker)"))
     clock.seconds["other (setup, ordering, bookkeeping)"] = total - counted

@@ -1,11 +1,12 @@
 """Rebuild every aggregate from the readings: for test fixtures built with factories, and repairs.
 
-The importer keeps aggregates in step incrementally; this is the slow, obvious way to the same tables.
+The import keeps aggregates in step incrementally; this is the slow, obvious way to the same tables,
+computing each customer's rows with the same named rows (imports.rows) the import writes.
 """
 from django.db import transaction
 from django.db.models import Count, F, Sum
 
-from .importer import as_columns, daily_totals, monthly_profiles, whole_history
+from .imports.rows import as_readings, daily_rows, history, profile_rows
 from .models import Customer, DailyConsumption, GroupDaily, GroupHalfHour, ProfileMonth, Reading
 
 
@@ -16,18 +17,13 @@ def rebuild_aggregates() -> None:
     GroupDaily.objects.all().delete()
     GroupHalfHour.objects.all().delete()
     for customer in Customer.objects.all():
-        readings = customer.reading_set.order_by("timestamp").values_list("timestamp", "wh")
-        timestamps, values = as_columns(readings)
-        days = daily_totals(timestamps, values)
+        readings = as_readings(customer.reading_set.order_by("timestamp").values_list("timestamp", "wh"))
+        days = daily_rows(readings)
         ProfileMonth.objects.bulk_create(
-            ProfileMonth(customer=customer, month=month, weekend=weekend, slot=slot, wh=wh, readings=n)
-            for month, weekend, slot, wh, n in monthly_profiles(timestamps, values)
+            ProfileMonth(customer=customer, **row._asdict()) for row in profile_rows(readings)
         )
-        DailyConsumption.objects.bulk_create(
-            DailyConsumption(customer=customer, date=d, wh=wh, readings=n, peak_wh=p, peak_at=at, base_wh=b)
-            for d, wh, n, p, at, b in days
-        )
-        for name, value in whole_history(timestamps, values, days).items():
+        DailyConsumption.objects.bulk_create(DailyConsumption(customer=customer, **day._asdict()) for day in days)
+        for name, value in history(readings, days)._asdict().items():
             setattr(customer, name, value)
         customer.save()
     GroupDaily.objects.bulk_create(

@@ -6,17 +6,15 @@ from django.db import migrations, models
 
 def fill_from_readings(apps, schema_editor):
     """Databases imported before this table existed: their unchanged files would never fill it."""
-    from consumption.importer import as_columns, monthly_profiles
+    from consumption.imports.rows import as_readings, profile_rows
 
     Customer = apps.get_model("consumption", "Customer")
     Reading = apps.get_model("consumption", "Reading")
     ProfileMonth = apps.get_model("consumption", "ProfileMonth")
     for customer_id in Customer.objects.filter(readings_count__gt=0).values_list("id", flat=True):
         rows = Reading.objects.filter(customer_id=customer_id).order_by("timestamp").values_list("timestamp", "wh")
-        timestamps, values = as_columns(rows)
         ProfileMonth.objects.bulk_create(
-            ProfileMonth(customer_id=customer_id, month=month, weekend=weekend, slot=slot, wh=wh, readings=count)
-            for month, weekend, slot, wh, count in monthly_profiles(timestamps, values)
+            ProfileMonth(customer_id=customer_id, **row._asdict()) for row in profile_rows(as_readings(rows))
         )
 
 

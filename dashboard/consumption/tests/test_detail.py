@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache
 
-from consumption.importer import import_data
+from consumption.imports import import_data
 from consumption.models import Customer
 
 from .factories import START

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 import pytest
 from django.conf import settings
 
-from consumption.importer import import_data
+from consumption.imports import import_data
 
 SCRIPT = '<script>alert("pwned")</script>'
 ATTRIBUTE = '"><img src=x onerror=alert(1)>'

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from consumption.importer import as_text, import_data
+from consumption.imports import Limits, import_data
+from consumption.imports.prepare import read_ahead
+from consumption.imports.rows import as_text
 from consumption.models import (
     Customer,
     DailyConsumption,
@@ -34,6 +36,19 @@ def readings_csv(*rows: tuple[str, str]) -> str:
 
 def day(date: str, values: list[float]) -> list[tuple[str, str]]:
     return [(f"{date} {i // 2:02d}:{30 * (i % 2):02d}:00", str(v)) for i, v in enumerate(values)]
+
+
+def unreadable(monkeypatch, names: set[str], error: BaseException = PermissionError(13, "Permission denied")) -> None:
+    """Files of these names fail to be read, as a file the import's user may not read would (root,
+    who runs the tests, reads any file)."""
+    real = Path.read_bytes
+
+    def read_bytes(path):
+        if path.name in names:
+            raise error
+        return real(path)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
 
 
 def run_import(folder: Path, *args: str) -> str:
@@ -504,8 +519,6 @@ def test_every_stored_value_is_exactly_the_float_in_the_file(data_dir, rows):
 
 
 def test_read_ahead_keeps_the_order_and_stays_one_call_ahead():
-    from consumption.importer import read_ahead
-
     started = []
 
     def work(number):
@@ -518,98 +531,32 @@ def test_read_ahead_keeps_the_order_and_stays_one_call_ahead():
     assert list(results) == [10, 20, 30, 40]
 
 
-def test_read_ahead_hands_out_ready_results_in_their_turn_without_a_call():
-    from consumption.importer import Ready, read_ahead
-
-    calls = []
-
-    def work(number):
-        calls.append(number)
-        return number * 10
-
-    results = read_ahead(work, [(1,), Ready("unchanged"), (2,), Ready(None)])
-    assert list(results) == [10, "unchanged", 20, None]
-    assert calls == [1, 2]
-
-
-def test_hash_ahead_gives_each_files_sha256_in_order_within_its_window(tmp_path, monkeypatch):
+def test_a_file_is_skipped_on_its_own_hash_and_recorded_with_the_hash_of_what_is_stored(data_dir):
     import hashlib
-
-    from consumption import importer
-
-    monkeypatch.setattr(importer._HashAhead, "WINDOW", 3)
-    paths = []
-    for n in range(9):
-        paths.append(tmp_path / f"{n}.csv")
-        paths[-1].write_text(f"file {n}\n" * 1000)
-    paths.insert(2, tmp_path / "missing.csv")
-    hashed = []
-    real = importer.file_sha256
-    monkeypatch.setattr(importer, "file_sha256", lambda path: hashed.append(path) or real(path))
-
-    def sha256(path):
-        return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
-
-    with importer._HashAhead(paths) as hashes:
-        assert hashes.sha256(paths[0]) == sha256(paths[0])
-        assert len(hashed) <= 4  # the window, refilled by one
-        assert [hashes.sha256(path) for path in paths[1:5]] == [sha256(path) for path in paths[1:5]]
-        wanted = [paths[6], paths[9]]
-        hashes.narrow_to(wanted)
-        assert [hashes.sha256(path) for path in wanted] == [sha256(path) for path in wanted]
-        with pytest.raises(RuntimeError, match="out of order"):
-            hashes.sha256(paths[7])
-    assert paths[8] not in hashed  # not yet submitted when narrowed, and not wanted
-
-
-def test_a_file_is_skipped_only_on_its_own_hash_and_recorded_with_the_hash_of_what_is_stored(data_dir, monkeypatch):
-    """The hash taken ahead only spares work: when it is wrong or missing, the file is read and
-    hashed again, and the hash kept is always that of the bytes imported."""
-    import hashlib
-
-    from consumption import importer
 
     folder = data_dir(CUSTOMERS, {"3000.csv": readings_csv(*day("2016-07-15", [1.0] * 48))})
     import_data(folder)
-    monkeypatch.setattr(importer, "file_sha256", lambda path: "0" * 64)  # wrong
     report = import_data(folder)
-    assert (report.files_imported, report.files_unchanged) == (0, 1)  # recognised when read
+    assert (report.files_imported, report.files_unchanged) == (0, 1)
     changed = readings_csv(*day("2016-07-15", [2.0] * 48))
     (folder / "consumption" / "3000.csv").write_text(changed)
     assert import_data(folder).files_imported == 1
     sha256 = hashlib.sha256(changed.encode()).hexdigest()
     assert Customer.objects.get(pk=3000).source_sha256 == sha256
     assert ImportFile.objects.filter(customer_id=3000).latest("pk").sha256 == sha256
-    monkeypatch.setattr(importer, "file_sha256", lambda path: None)  # could not be read ahead
     assert import_data(folder).files_unchanged == 1
+    assert import_data(folder, on_duplicate="first").files_imported == 1  # another policy: read again
     assert set(readings().values()) == {2.0}
     assert_aggregates_match_readings()
 
 
-def test_a_first_import_hashes_ahead_only_what_started_before_the_customers_were_read(data_dir, monkeypatch):
-    """Only files that may be unchanged need a hash ahead: a first import would hash each twice."""
-    from consumption import importer
-
-    monkeypatch.setattr(importer._HashAhead, "WINDOW", 1)
-    hashed = []
-    monkeypatch.setattr(importer, "file_sha256", hashed.append)
-    files = {f"{3000 + n}.csv": readings_csv(("2016-07-15 00:00:00", "1")) for n in range(3)}
-    assert import_data(data_dir(CUSTOMERS, files)).files_imported == 3
-    assert len(hashed) <= 1
-
-
 def test_a_failure_in_the_read_ahead_thread_fails_the_run_and_writes_nothing(data_dir, monkeypatch):
-    from consumption import importer
-
     folder = data_dir(CUSTOMERS, {"3000.csv": readings_csv(("2016-07-15 00:00:00", "5"))})
     run_import(folder)
     before = database_state()
     (folder / "consumption" / "3000.csv").write_text(readings_csv(("2016-07-15 00:00:00", "6")))
 
-    def broken(*args):
-        raise MemoryError("parser ran out of memory")
-
-    monkeypatch.setattr(importer, "prepare_file", broken)
+    unreadable(monkeypatch, {"3000.csv"}, MemoryError("parser ran out of memory"))
     with pytest.raises(MemoryError):
         import_data(folder)
     assert database_state() == before
@@ -788,14 +735,10 @@ def test_the_clustering_migration_keeps_every_row_both_ways(tmp_path):
     assert reordered(dump()) == reordered(before)
 
 
-@pytest.mark.parametrize("limit", [{"MAX_FILES": 2}, {"MAX_ROWS": 1}])
-def test_records_written_in_batches_each_belong_to_their_own_file(data_dir, monkeypatch, limit):
+@pytest.mark.parametrize("limits", [Limits(records=2), Limits(record_rows=1)])
+def test_records_written_in_batches_each_belong_to_their_own_file(data_dir, limits):
     """Per-file records are written a batch at a time; a batch that fills up mid-run is flushed
     with every rejected and superseded row, and every customer's source, on the right file."""
-    from consumption.importer import _PendingRecords
-
-    for name, value in limit.items():
-        monkeypatch.setattr(_PendingRecords, name, value)
     customers = "id,area,tariff\n" + "".join(f"{3000 + n},a1,t1\n" for n in range(5)) + "bad row\n"
     files = {
         f"{3000 + n}.csv": readings_csv(
@@ -805,7 +748,8 @@ def test_records_written_in_batches_each_belong_to_their_own_file(data_dir, monk
     }
     files["9999.csv"] = readings_csv(("2016-07-15 00:00:00", "1"))
     files["notes.txt"] = "not a meter file"
-    run_import(data_dir(customers, files))
+    folder = data_dir(customers, files)
+    import_data(folder, limits=limits)
     records = {record.path.rsplit("/", 1)[-1]: record for record in ImportFile.objects.all()}
     assert set(records) == {"user_data.csv", "9999.csv", "notes.txt", *(f"{3000 + n}.csv" for n in range(5))}
     assert [row.raw for row in records["user_data.csv"].rejected_rows.all()] == ["bad row"]
@@ -817,34 +761,25 @@ def test_records_written_in_batches_each_belong_to_their_own_file(data_dir, monk
         customer = Customer.objects.get(pk=3000 + n)
         assert customer.source_file_id == record.pk
         assert (customer.readings_count, customer.total_wh) == (1, n + 10)
-    run_import(data_dir(customers, files))  # unchanged: skipped on the recorded hashes
+    import_data(folder, limits=limits)  # unchanged: skipped on the recorded hashes
     assert ImportRun.objects.latest("pk").files_unchanged == 5
 
 
 def test_a_failure_after_readings_were_streamed_rolls_the_whole_run_back(data_dir, monkeypatch):
     """On PostgreSQL the readings' COPY is still open when the next file fails: it must end with
     that error so the transaction rolls back, and the error reaches the caller unchanged."""
-    from consumption import importer
-
     files = {name: readings_csv(("2016-07-15 00:00:00", "5")) for name in ("3000.csv", "3001.csv")}
     folder = data_dir("id,area,tariff\n3000,a1,t1\n3001,a1,t1\n", files)  # one group: one COPY for both
     run_import(folder)
     before = database_state()
     for name, wh in (("3000.csv", "6"), ("3001.csv", "7")):
         (folder / "consumption" / name).write_text(readings_csv(("2016-07-15 00:00:00", wh), ("2016-07-16 00:00:00", wh)))
-    real = importer.prepare_file
-
-    def failing_on_the_second_file(path, *args):
-        if path.name == "3001.csv":
-            raise MemoryError("parser ran out of memory")
-        return real(path, *args)
-
-    monkeypatch.setattr(importer, "prepare_file", failing_on_the_second_file)
-    with pytest.raises(MemoryError, match="parser ran out of memory"):
-        import_data(folder)
+    with monkeypatch.context() as patched:
+        unreadable(patched, {"3001.csv"}, MemoryError("parser ran out of memory"))
+        with pytest.raises(MemoryError, match="parser ran out of memory"):
+            import_data(folder)
     assert database_state() == before
     assert ImportRun.objects.latest("pk").status == ImportRun.Status.FAILED
-    monkeypatch.setattr(importer, "prepare_file", real)
     import_data(folder)  # the connection is usable again, and the next run completes the work
     assert readings()[(3001, "2016-07-16 00:00:00")] == 7
 
@@ -892,43 +827,12 @@ def test_the_import_command_honours_settings_and_pythonpath_options(tmp_path, da
     assert not default_database.exists()  # the environment's database was never opened
 
 
-def test_batch_start_up_turns_the_garbage_collector_back_on_once_django_is_set_up(data_dir, monkeypatch):
-    """manage.py sets Django up for `import` with the collector off; the import itself must run
-    with it on, or a long import would keep every cycle it ever made."""
-    import gc
-    import importlib
-
-    import manage
-
-    command = importlib.import_module("consumption.management.commands.import")
-    seen = []
-    real = command.import_data
-
-    def import_data(*args, **kwargs):
-        seen.append((gc.isenabled(), gc.get_freeze_count()))
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(command, "import_data", import_data)
-    folder = data_dir(CUSTOMERS, {"3000.csv": readings_csv(("2016-07-15 00:00:00", "1"))})
-    try:
-        manage.run_batch(["manage.py", "import", "--data-dir", str(folder), "-v", "0"])
-        enabled, frozen = seen[0]
-        assert enabled
-        assert frozen > 0  # what start-up built is out of the collector's sight
-    finally:
-        gc.unfreeze()
-        gc.enable()
-    assert Reading.objects.count() == 1
-
-
 def test_a_moved_customer_whose_file_cannot_be_read_moves_their_kept_readings(data_dir, monkeypatch):
     """The readings stay as they were, and the group sums follow the customer to the new group."""
-    from consumption import importer
-
     folder = data_dir("id,area,tariff\n3000,a1,t1\n", {"3000.csv": readings_csv(*day("2016-07-15", [1.0] * 48))})
     run_import(folder)
     (folder / "user_data.csv").write_text("id,area,tariff\n3000,a9,t9\n")
-    monkeypatch.setattr(importer, "prepare_file", lambda path, *args: ("", PermissionError(13, "Permission denied")))
+    unreadable(monkeypatch, {"3000.csv"})
     import_data(folder)
     assert ImportFile.objects.filter(status=ImportFile.Status.REJECTED, note__contains="cannot be read").exists()
     assert len(readings()) == 48
@@ -936,30 +840,24 @@ def test_a_moved_customer_whose_file_cannot_be_read_moves_their_kept_readings(da
     assert_aggregates_match_readings()
 
 
-def test_records_of_a_folder_of_stray_files_are_written_in_batches(data_dir, monkeypatch):
-    from consumption.importer import _PendingRecords
+def test_records_of_a_folder_of_stray_files_are_written_in_batches(data_dir):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
 
-    monkeypatch.setattr(_PendingRecords, "MAX_FILES", 3)
-    flushed = []
-    real_flush = _PendingRecords.flush
-
-    def counting_flush(self):
-        flushed.append(len(self.files))
-        real_flush(self)
-
-    monkeypatch.setattr(_PendingRecords, "flush", counting_flush)
     files = {f"notes-{n}.txt": "x" for n in range(7)} | {f"{9000 + n}.csv": "x" for n in range(3)}
-    run_import(data_dir(CUSTOMERS, files))
-    assert max(flushed) <= 3
-    assert ImportFile.objects.count() == 11  # user_data.csv and the ten stray files
+    folder = data_dir(CUSTOMERS, files)
+    with CaptureQueriesContext(connection) as queries:
+        import_data(folder, limits=Limits(records=3))
+    table = ImportFile._meta.db_table
+    inserts = [query for query in queries if query["sql"].startswith(f'INSERT INTO "{table}"')]
+    assert len(inserts) == 4  # user_data.csv and ten stray files, three at a time
+    assert ImportFile.objects.count() == 11
 
 
 def test_every_kind_of_file_after_an_open_copy_in_one_group(data_dir, monkeypatch):
     """On PostgreSQL a group's readings stream through one open COPY: a changed file (old readings
     read back), a moved customer's rejected file (sums moved), an unreadable file and an unchanged
     moved one all need other statements after it; everything must still add up, on both databases."""
-    from consumption import importer
-
     customers = "".join(f"{3000 + n},{'g0' if n in (2, 4, 6) else 'g1'},t\n" for n in range(8))
     folder = data_dir("id,area,tariff\n" + customers,
                       {f"{3000 + n}.csv": readings_csv(*day("2016-07-15", [n + 1.0] * 48)) for n in range(8)})
@@ -970,15 +868,7 @@ def test_every_kind_of_file_after_an_open_copy_in_one_group(data_dir, monkeypatc
     (files / "3001.csv").write_text(readings_csv(*day("2016-07-16", [8.0] * 48), ("2016-07-16 00:00:00", "1")))
     (files / "3002.csv").write_text("no header\n1,2\n")  # moved, file rejected
     (files / "3004.csv").write_text(readings_csv(*day("2016-07-17", [4.0] * 48)))  # moved and changed
-    real = importer.prepare_file
-
-    def unreadable_3007(path, *args):
-        return ("", PermissionError(13, "Permission denied")) if path.name == "3007.csv" else real(path, *args)
-
-    real_sha256 = importer.file_sha256
-    monkeypatch.setattr(importer, "prepare_file", unreadable_3007)
-    # The early hash cannot read it either (root reads any file, so its reading is what fails here).
-    monkeypatch.setattr(importer, "file_sha256", lambda path: None if path.name == "3007.csv" else real_sha256(path))
+    unreadable(monkeypatch, {"3007.csv"})
     report = import_data(folder)
     assert report.files_skipped == 2  # 3002 rejected, 3007 unreadable
     assert_aggregates_match_readings()
@@ -989,22 +879,19 @@ def test_every_kind_of_file_after_an_open_copy_in_one_group(data_dir, monkeypatc
     assert superseded.file.path.endswith("3001.csv") and superseded.customer_id == 3001
 
 
-def test_held_rows_and_records_written_mid_group_add_up(data_dir, monkeypatch):
-    from consumption import importer
-
-    monkeypatch.setattr(importer, "HELD_FILES", 2)
-    monkeypatch.setattr(importer._PendingRecords, "MAX_FILES", 3)
-    monkeypatch.setattr(importer, "HELD_GROUP_ROWS", 1)  # the group rows too, as each group is closed
+def test_held_rows_and_records_written_mid_group_add_up(data_dir):
+    # The group rows too are written as soon as each group is summed.
+    limits = Limits(files=2, records=3, group_rows=1)
     customers = "id,area,tariff\n" + "".join(f"{3000 + n},g{n % 2},t\n" for n in range(9))
     folder = data_dir(customers, {
         f"{3000 + n}.csv": readings_csv(*day("2016-07-15", [n + 1.0] * 48), ("2016-07-15 00:00:00", "0"))
         for n in range(9)
     })
-    run_import(folder)
+    import_data(folder, limits=limits)
     assert_aggregates_match_readings()
     for n in range(9):
         (folder / "consumption" / f"{3000 + n}.csv").write_text(readings_csv(*day("2016-07-16", [float(n)] * 47)))
-    run_import(folder)
+    import_data(folder, limits=limits)
     assert_aggregates_match_readings()
     assert ImportFile.objects.filter(status=ImportFile.Status.IMPORTED).count() == 2 + 2 * 9
     assert SupersededReading.objects.count() == 9  # the first run's duplicates, each on its own file

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from consumption.importer import import_data
+from consumption.imports import import_data
 from consumption.models import Customer, ImportRun, Reading, RejectedRow, SupersededReading
 from consumption.parsing import MAX_WH, FileRejected, parse_customers, parse_readings
 

@@ -9,11 +9,10 @@ import random
 
 import pytest
 
-from consumption import importer
-from consumption.importer import import_data
+from consumption.imports import Limits, import_data
 from consumption.models import Customer, GroupDaily, GroupHalfHour
 
-from .test_import_command import assert_aggregates_match_readings, day, readings_csv
+from .test_import_command import assert_aggregates_match_readings, day, readings_csv, unreadable
 
 AREAS = ["a", "b", "c"]
 TARIFFS = ["t", "u"]
@@ -44,15 +43,11 @@ def random_file(rng: random.Random) -> str:
 @pytest.mark.parametrize("seed", range(SEEDS))
 def test_random_import_sequences_keep_the_aggregates_in_step(data_dir, monkeypatch, seed):
     rng = random.Random(seed)
-    monkeypatch.setattr(importer, "HELD_FILES", rng.choice([1, 2, 3, 100]))
-    monkeypatch.setattr(importer, "HELD_GROUP_ROWS", rng.choice([1, 20, 60, 50_000]))
-    monkeypatch.setattr(importer._PendingRecords, "MAX_FILES", rng.choice([1, 2, 4, 500]))
-    unreadable: set[str] = set()
-    prepare_file, file_sha256 = importer.prepare_file, importer.file_sha256
-    monkeypatch.setattr(importer, "prepare_file", lambda path, *args: (
-        ("", PermissionError(13, "Permission denied")) if path.name in unreadable else prepare_file(path, *args)
-    ))
-    monkeypatch.setattr(importer, "file_sha256", lambda path: None if path.name in unreadable else file_sha256(path))
+    limits = Limits(
+        files=rng.choice([1, 2, 3, 100]), group_rows=rng.choice([1, 20, 60, 50_000]), records=rng.choice([1, 2, 4, 500])
+    )
+    unreadable_files: set[str] = set()
+    unreadable(monkeypatch, unreadable_files)
     folder = data_dir("id,area,tariff\n", {})
     groups: dict[int, tuple[str, str]] = {}
     for _ in range(IMPORTS):
@@ -63,7 +58,7 @@ def test_random_import_sequences_keep_the_aggregates_in_step(data_dir, monkeypat
         (folder / "user_data.csv").write_text(
             "id,area,tariff\n" + "".join(f"{pk},{groups[pk][0]},{groups[pk][1]}\n" for pk in listed)
         )
-        unreadable.clear()
+        unreadable_files.clear()
         for customer_id in CUSTOMER_IDS:
             path, change = folder / "consumption" / f"{customer_id}.csv", rng.random()
             if change < 0.3:
@@ -71,8 +66,8 @@ def test_random_import_sequences_keep_the_aggregates_in_step(data_dir, monkeypat
             elif change < 0.38:
                 path.unlink(missing_ok=True)
             elif change < 0.46:
-                unreadable.add(path.name)
-        import_data(folder, on_duplicate=rng.choice(["last", "first", "error", "last"]))
+                unreadable_files.add(path.name)
+        import_data(folder, on_duplicate=rng.choice(["last", "first", "error", "last"]), limits=limits)
         groups.update({customer.pk: (customer.area, customer.tariff) for customer in Customer.objects.all()})
         assert_aggregates_match_readings()
         assert not GroupDaily.objects.filter(readings__lte=0).exists()

@@ -6,7 +6,7 @@ from datetime import datetime
 import pytest
 from django.core.management import CommandError, call_command
 
-from consumption.importer import import_data
+from consumption.imports import import_data
 from consumption.models import Customer, Reading
 
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 from django.test import Client
 
-from consumption.importer import import_data
+from consumption.imports import import_data
 from consumption.tests.factories import START
 
 pytestmark = pytest.mark.django_db

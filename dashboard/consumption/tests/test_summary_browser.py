@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from consumption.importer import import_data
+from consumption.imports import import_data
 from consumption.sample_data import generate_sample_data
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -7,7 +7,7 @@ import pytest
 from django.db.models import Count, Sum
 from django.db.models.functions import TruncDate
 
-from consumption.importer import import_data
+from consumption.imports import import_data
 from consumption.models import Customer, Reading
 
 pytestmark = pytest.mark.django_db

@@ -1,11 +1,11 @@
-"""`manage.py import`: read the data folder into the database (see consumption.importer)."""
+"""`manage.py import`: read the data folder into the database (see consumption.imports)."""
 import logging
 
 from django.conf import settings
 from django.core import checks
 from django.core.management.base import BaseCommand, CommandError
 
-from consumption.importer import FatalImportError, ImportReport, import_data
+from consumption.imports import FatalImportError, ImportReport, import_data
 from consumption.parsing import DUPLICATE_POLICIES
 
 

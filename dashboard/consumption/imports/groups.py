@@ -1,0 +1,104 @@
+"""Pending changes to the area-and-tariff groups' sums (GroupHalfHour, GroupDaily).
+
+Changes are signed: a customer's readings are added to the group they join and subtracted from
+the group they leave, so the stored sums are updated by addition, never recomputed.
+"""
+from collections.abc import Iterable
+from operator import add, neg
+from typing import NamedTuple
+
+from .rows import DailyRow, Readings
+
+
+class DayTotal(NamedTuple):
+    """What the group sums take of a customer's day; a DailyRow is one too."""
+
+    date: str
+    wh: float
+    readings: int
+
+
+class GroupHalfHourRow(NamedTuple):
+    area: str
+    tariff: str
+    timestamp: str
+    wh: float
+    readings: int
+
+
+class GroupDailyRow(NamedTuple):
+    area: str
+    tariff: str
+    date: str
+    wh: float
+    readings: int
+    customers: int
+
+
+# The key of a group row: area, tariff and its time; the other fields are summed.
+KEY_FIELDS = 3
+
+
+class GroupSums:
+    """Pending changes to one group's half-hourly and daily sums.
+
+    Customers of a group mostly share one grid of timestamps: while they do, their values are
+    added element-wise in C (`map(add, ...)`) rather than one dictionary update per reading.
+    """
+
+    def __init__(self, area: str, tariff: str) -> None:
+        self.area, self.tariff = area, tariff
+        self.grid: list[str] = []  # timestamps shared by every reading added so far
+        self.grid_wh: list[float] = []
+        self.grid_readings = 0  # readings added at each grid timestamp
+        self.other: dict[str, list] = {}  # timestamp -> [wh, readings], off the grid
+        self.days: dict[str, list] = {}  # date -> [wh, readings, customers]
+        self.shrinks = False  # readings were taken out: some stored rows may be left empty
+
+    def add(self, readings: Readings, days: Iterable[DayTotal | DailyRow], sign: int) -> None:
+        """Add (sign +1) or take out (-1) one customer's readings and their days."""
+        timestamps, values = readings
+        self.shrinks = self.shrinks or sign < 0
+        if not self.grid and not self.other:
+            self.grid = timestamps
+            self.grid_wh = [sign * wh for wh in values]
+            self.grid_readings = sign
+        elif timestamps == self.grid:
+            self.grid_wh = list(map(add, self.grid_wh, values if sign > 0 else map(neg, values)))
+            self.grid_readings += sign
+        else:
+            other = self.other
+            for timestamp, wh in zip(timestamps, values):
+                sums = other.get(timestamp)
+                if sums is None:
+                    other[timestamp] = [sign * wh, sign]
+                else:
+                    sums[0] += sign * wh
+                    sums[1] += sign
+        for day in days:
+            sums = self.days.get(day.date)
+            if sums is None:
+                self.days[day.date] = [sign * day.wh, sign * day.readings, sign]
+            else:
+                sums[0] += sign * day.wh
+                sums[1] += sign * day.readings
+                sums[2] += sign
+
+    def half_hour_rows(self) -> list[GroupHalfHourRow]:
+        merged = {timestamp: [wh, self.grid_readings] for timestamp, wh in zip(self.grid, self.grid_wh)}
+        for timestamp, (wh, readings) in self.other.items():
+            sums = merged.setdefault(timestamp, [0.0, 0])
+            sums[0] += wh
+            sums[1] += readings
+        return [
+            GroupHalfHourRow(self.area, self.tariff, timestamp, wh, readings)
+            for timestamp, (wh, readings) in merged.items()
+            if readings or wh
+        ]
+
+    def daily_rows(self) -> list[GroupDailyRow]:
+        return [
+            GroupDailyRow(self.area, self.tariff, date, wh, readings, customers)
+            for date, (wh, readings, customers) in self.days.items()
+            if readings or customers or wh
+        ]

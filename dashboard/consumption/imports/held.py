@@ -1,0 +1,143 @@
+"""What the import holds in memory between writes, and the limits that bound it.
+
+Rows are written a batch at a time, a few bulk statements for many files: the daily and profile
+rows of recent files, the rows of the groups summed so far, and each file's records (ImportFile,
+its rejected and superseded rows, the customer it is now the source of).
+"""
+from dataclasses import dataclass, field
+
+from django.db import connection
+
+from ..models import Customer, DailyConsumption, GroupDaily, GroupHalfHour, ImportFile, ProfileMonth, RejectedRow, SupersededReading
+from ..parsing import Rejected, Superseded
+from .groups import KEY_FIELDS, GroupDailyRow, GroupHalfHourRow, GroupSums
+from .rows import DailyRow, History, ProfileRow
+from .writer import Encoded, Writer
+
+DAILY_COLUMNS = ("customer_id", *DailyRow._fields)
+PROFILE_COLUMNS = ("customer_id", *ProfileRow._fields)
+# What an imported file sets on its customer: the whole-history summary and where it came from.
+CUSTOMER_SOURCE_FIELDS = [*History._fields, "source_file", "source_sha256", "source_policy"]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much is held before it is written: memory stays bounded whatever the folder's size."""
+
+    files: int = 100  # files whose daily and profile rows are held
+    group_rows: int = 50_000  # checked after each file, so one group's rows may go past it
+    records: int = 500  # files whose records are held
+    record_rows: int = 20_000  # rejected and superseded rows held
+
+
+@dataclass
+class FileRecord:
+    record: ImportFile
+    rejected: list[Rejected] = field(default_factory=list)
+    superseded: list[Superseded] = field(default_factory=list)
+    source_of: Customer | None = None  # the customer whose readings now come from this file
+
+
+class HeldRows:
+    def __init__(self, writer: Writer, limits: Limits) -> None:
+        self.writer = writer
+        self.limits = limits
+        self.daily: list[Encoded] = []
+        self.profiles: list[Encoded] = []
+        self.group_half_hours: list[GroupHalfHourRow] = []
+        self.group_days: list[GroupDailyRow] = []
+        self.shrunk_groups: set[tuple[str, str]] = set()
+        self.records: list[FileRecord] = []
+        self.record_rows = 0
+
+    def add_customer_rows(self, daily: Encoded, profiles: Encoded) -> None:
+        self.daily.append(daily)
+        self.profiles.append(profiles)
+
+    def add_group(self, sums: GroupSums) -> None:
+        self.group_half_hours += sums.half_hour_rows()
+        self.group_days += sums.daily_rows()
+        if sums.shrinks:
+            self.shrunk_groups.add((sums.area, sums.tariff))
+
+    def add_record(self, record: FileRecord) -> None:
+        self.records.append(record)
+        self.record_rows += len(record.rejected) + len(record.superseded)
+
+    @property
+    def full(self) -> bool:
+        limits = self.limits
+        return (
+            len(self.daily) >= limits.files
+            or len(self.group_half_hours) >= limits.group_rows
+            or len(self.records) >= limits.records
+            or self.record_rows >= limits.record_rows
+        )
+
+    def write(self) -> None:
+        """Write everything held; then drop the group rows that shrank to nothing."""
+        writer = self.writer
+        if self.daily:
+            writer.insert(DailyConsumption, DAILY_COLUMNS, self.daily)
+            writer.insert(ProfileMonth, PROFILE_COLUMNS, self.profiles)
+        if self.group_half_hours:
+            writer.add(GroupHalfHour, GroupHalfHourRow._fields, KEY_FIELDS, self.group_half_hours)
+        if self.group_days:
+            writer.add(GroupDaily, GroupDailyRow._fields, KEY_FIELDS, self.group_days)
+        if self.shrunk_groups:
+            writer.delete_empty_group_rows(sorted(self.shrunk_groups))
+        writer.flush()  # the records below go through the ORM
+        _write_records(self.records)
+        self.daily, self.profiles, self.group_half_hours, self.group_days = [], [], [], []
+        self.shrunk_groups, self.records, self.record_rows = set(), [], 0
+
+
+def _write_records(held: list[FileRecord]) -> None:
+    if not held:
+        return
+    records = ImportFile.objects.bulk_create([item.record for item in held], batch_size=500)
+    if any(record.pk is None for record in records):  # every supported backend returns the keys
+        raise RuntimeError("the database did not return the new ImportFile keys")
+    RejectedRow.objects.bulk_create(
+        [
+            RejectedRow(file=item.record, line_number=row.line_number, raw=row.raw, reason=row.reason)
+            for item in held
+            for row in item.rejected
+        ],
+        batch_size=500,
+    )
+    SupersededReading.objects.bulk_create(
+        [
+            SupersededReading(
+                file=item.record, customer_id=item.record.customer_id, timestamp=row.timestamp,
+                superseded_wh=row.superseded_wh, superseded_line=row.superseded_line,
+                kept_wh=row.kept_wh, kept_line=row.kept_line,
+            )
+            for item in held
+            for row in item.superseded
+        ],
+        batch_size=500,
+    )
+    sources = []
+    for item in held:
+        if item.source_of is not None:
+            item.source_of.source_file = item.record
+            sources.append(item.source_of)
+    _update_customers(sources, CUSTOMER_SOURCE_FIELDS)
+
+
+def _update_customers(customers: list[Customer], names: list[str]) -> None:
+    """Save `names` of each customer with one prepared UPDATE run for all of them: Django's
+    bulk_update would build a CASE expression per field and customer."""
+    if not customers:
+        return
+    fields = [Customer._meta.get_field(name) for name in names]
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+    sql = f"UPDATE {quote(Customer._meta.db_table)} SET {assignments} WHERE {quote(Customer._meta.pk.column)} = %s"
+    rows = [
+        [field.get_db_prep_save(getattr(customer, field.attname), connection) for field in fields] + [customer.pk]
+        for customer in customers
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)

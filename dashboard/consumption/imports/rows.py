@@ -1,0 +1,125 @@
+"""The rows an import computes from one customer's readings, named, and how each is computed.
+
+A new daily figure is a field of DailyRow, computed in daily_rows(), plus the field of the
+DailyConsumption model with its migration: every writer and reader takes the columns from here.
+"""
+from bisect import bisect_left
+from datetime import date as date_type
+from datetime import datetime
+from operator import add
+from typing import NamedTuple
+
+from ..parsing import timestamp_text
+from ..units import BASE_LOAD_READINGS, HALF_HOURS_PER_DAY, slot_of
+
+# "~" sorts after every "YYYY-MM-DD hh:mm:ss": bisecting for date + END_OF_DAY finds the next day.
+END_OF_DAY = "~"
+
+
+class DailyRow(NamedTuple):
+    """One customer's day (a DailyConsumption row without its customer)."""
+
+    date: str
+    wh: float
+    readings: int
+    peak_wh: float
+    peak_at: str  # the earliest half hour holding the day's peak
+    base_wh: float | None  # None on a day with fewer than BASE_LOAD_READINGS readings
+
+
+class ProfileRow(NamedTuple):
+    """One customer's readings in one month, summed in one half-hour slot of weekdays or of weekends."""
+
+    month: str  # its first day
+    weekend: bool
+    slot: int
+    wh: float
+    readings: int
+
+
+class History(NamedTuple):
+    """The Customer fields that summarise all of a customer's readings."""
+
+    readings_count: int
+    total_wh: float
+    days_with_data: int
+    first_reading_at: str | None
+    last_reading_at: str | None
+    peak_wh: float | None
+    peak_at: str | None
+
+
+class Readings(NamedTuple):
+    """A customer's readings in time order, as two parallel lists: the parser's and the sums' shape."""
+
+    timestamps: list[str]  # 'YYYY-MM-DD HH:MM:SS'
+    values: list[float]  # Wh
+
+
+def daily_rows(readings: Readings) -> list[DailyRow]:
+    timestamps, values = readings
+    days = []
+    start, count = 0, len(timestamps)
+    while start < count:
+        date = timestamps[start][:10]
+        end = bisect_left(timestamps, date + END_OF_DAY, start)
+        day = values[start:end]
+        peak = max(day)
+        lowest = sorted(day)[:BASE_LOAD_READINGS]
+        base = sum(lowest) / BASE_LOAD_READINGS if len(lowest) == BASE_LOAD_READINGS else None
+        days.append(DailyRow(date, float(sum(day)), end - start, peak, timestamps[start + day.index(peak)], base))
+        start = end
+    return days
+
+
+def profile_rows(readings: Readings) -> list[ProfileRow]:
+    timestamps, values = readings
+    sums: dict[tuple[str, bool], tuple[list[float], list[int]]] = {}
+    full_day = [1] * HALF_HOURS_PER_DAY
+    start, count = 0, len(timestamps)
+    while start < count:
+        date = timestamps[start][:10]
+        end = bisect_left(timestamps, date + END_OF_DAY, start)
+        key = (date[:8] + "01", date_type.fromisoformat(date).weekday() >= 5)
+        wh, counts = sums.setdefault(key, ([0.0] * HALF_HOURS_PER_DAY, [0] * HALF_HOURS_PER_DAY))
+        if end - start == HALF_HOURS_PER_DAY:  # a complete day: added slot by slot in C
+            wh[:] = map(add, wh, values[start:end])
+            counts[:] = map(add, counts, full_day)
+        else:
+            for timestamp, value in zip(timestamps[start:end], values[start:end]):
+                slot = slot_of(timestamp)
+                wh[slot] += value
+                counts[slot] += 1
+        start = end
+    return [
+        ProfileRow(month, weekend, slot, wh[slot], counts[slot])
+        for (month, weekend), (wh, counts) in sums.items()
+        for slot in range(HALF_HOURS_PER_DAY)
+        if counts[slot]
+    ]
+
+
+def history(readings: Readings, days: list[DailyRow]) -> History:
+    timestamps, values = readings
+    if not timestamps:
+        return History(0, 0.0, 0, None, None, None, None)
+    peak_wh = max(values)
+    return History(
+        readings_count=len(values),
+        total_wh=float(sum(values)),
+        days_with_data=len(days),
+        first_reading_at=timestamps[0],
+        last_reading_at=timestamps[-1],
+        peak_wh=peak_wh,
+        peak_at=timestamps[values.index(peak_wh)],  # index() finds the earliest of equal peaks
+    )
+
+
+def as_readings(rows) -> Readings:
+    """(timestamp, wh) rows as fetched from the database, as Readings."""
+    return Readings([as_text(timestamp) for timestamp, _ in rows], [wh for _, wh in rows])
+
+
+def as_text(moment: str | datetime) -> str:
+    """A stored timestamp as the parser writes it."""
+    return moment if isinstance(moment, str) else timestamp_text(moment)
