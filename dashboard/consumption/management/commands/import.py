@@ -2,7 +2,6 @@
 import logging
 
 from django.conf import settings
-from django.core import checks
 from django.core.management.base import BaseCommand, CommandError
 
 from consumption.imports import FatalImportError, ImportReport, import_data
@@ -11,9 +10,6 @@ from consumption.parsing import DUPLICATE_POLICIES
 
 class Command(BaseCommand):
     help = "Import data/user_data.csv and data/consumption/<id>.csv into the database."
-    # The models' checks only: URL, template and deployment checks concern the web pages, and
-    # would load them (a sixth of a second on every run).
-    requires_system_checks = [checks.Tags.models]
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--data-dir", default=str(settings.DATA_DIR), help="folder to import (default: %(default)s)")
