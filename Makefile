@@ -1,8 +1,7 @@
 # Set-up and everyday commands. `make run` and `make test` work on a fresh machine.
 
-# .venv's interpreter: the first Python 3.11 here that can make a virtual environment, Debian's first.
-# Its libpython is linked into the executable, where pyenv's build here loads it as a shared library:
-# Django starts about a tenth faster with it (REPORT.md, Speed).
+# .venv's interpreter: the first Python 3.11 here that can make a virtual environment, Debian's first:
+# its libpython is linked into the executable, where pyenv's build loads it as a shared library at each start.
 PYTHON ?= $(shell for candidate in /usr/bin/python3.11 python3.11 python3; do \
 	$$candidate -c 'import ensurepip, venv, sys; assert sys.version_info[:2] == (3, 11)' 2>/dev/null \
 	&& command -v $$candidate && break; done)
@@ -13,7 +12,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/dashboard
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-sqlite test-postgres install install-test bytecode chromium postgres bench serve loadtest sample-data clean
+.PHONY: run test test-sqlite test-postgres install install-test chromium postgres bench serve loadtest sample-data clean
 
 run: install
 	$(MANAGE) migrate --no-input
@@ -34,14 +33,7 @@ test-sqlite:
 test-postgres:
 	DATABASE_URL=$(PG_URL) $(VENV)/bin/pytest
 
-install: $(VENV)/.installed node_modules/.installed bytecode
-
-# Python caches compiled modules beside the source on its first run, unless PYTHONDONTWRITEBYTECODE
-# is set (it is on these machines): then every start recompiles the project's modules, about 15 ms
-# of each `manage.py import`. Compile them here; a module edited since is compiled afresh at each
-# start until the next make.
-bytecode: $(VENV)/.installed
-	$(PY) -m compileall -q dashboard
+install: $(VENV)/.installed node_modules/.installed
 
 install-test: install $(VENV)/.installed-test
 

@@ -3,7 +3,6 @@
 Development defaults are safe and need nothing set; production values come from the environment.
 A malformed value stops start-up with ImproperlyConfigured rather than being silently ignored.
 """
-import logging.config
 import os
 import zoneinfo
 from pathlib import Path
@@ -67,14 +66,13 @@ USE_TZ = False
 USE_I18N = False
 LANGUAGE_CODE = "en-gb"
 
-# The web pages' apps: template tags, templates, tables and filters. A command that renders nothing
-# (`manage.py import`) starts without them, which takes about a quarter off its start-up
-# (django-tables2 alone imports psycopg); manage.py switches them off for such commands only.
-WEB_APPS = env_bool("DASHBOARD_WEB_APPS", True)
 INSTALLED_APPS = [
     "django.contrib.staticfiles",
-    *(["django.contrib.humanize", "django_htmx", "template_partials", "django_tables2", "django_filters"]
-      if WEB_APPS else []),
+    "django.contrib.humanize",
+    "django_htmx",
+    "template_partials",
+    "django_tables2",
+    "django_filters",
     "consumption",
 ]
 
@@ -209,10 +207,3 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
     },
 }
-
-if not WEB_APPS:
-    # Batch commands (manage.py import) configure only the logging they use. Django's defaults add a
-    # mail-to-admins handler for failed requests whose set-up loads the debug view and the
-    # template engine: a few hundredths of a second on every run, for pages a batch never serves.
-    LOGGING_CONFIG = None
-    logging.config.dictConfig(LOGGING)

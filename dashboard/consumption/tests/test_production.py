@@ -175,16 +175,3 @@ def test_each_request_is_logged_as_one_structured_line(client, caplog):
     fields = dict(part.split("=", 1) for part in line.split(" ")[1:3])
     assert json.loads(fields["path"]) == "/healthz"
 
-
-def test_the_wsgi_application_refuses_to_start_without_the_web_apps():
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    dashboard = Path(__file__).resolve().parents[2]
-    env = {**os.environ, "DASHBOARD_WEB_APPS": "0", "DJANGO_SETTINGS_MODULE": "config.settings"}
-    result = subprocess.run([sys.executable, "-c", "import config.wsgi"], cwd=dashboard, env=env,
-                            capture_output=True, text=True)
-    assert result.returncode != 0
-    assert "DASHBOARD_WEB_APPS=0 is for batch commands only" in result.stderr
