@@ -784,9 +784,9 @@ def test_a_failure_after_readings_were_streamed_rolls_the_whole_run_back(data_di
     assert readings()[(3001, "2016-07-16 00:00:00")] == 7
 
 
-def test_the_import_command_ends_without_teardown_yet_closes_and_flushes_everything(tmp_path, data_dir):
-    """manage.py ends `import` with os._exit after closing the connections and flushing: the whole
-    report still reaches a pipe, SQLite's close checkpoints and removes its WAL, exit statuses hold."""
+def test_the_import_command_as_a_process_reports_logs_and_exits_with_its_status(tmp_path, data_dir):
+    """The whole report reaches a pipe, the run is logged in the settings' format, SQLite's
+    connection is closed (its WAL checkpointed and removed), and the exit status says what happened."""
     folder = data_dir(CUSTOMERS, {"3000.csv": readings_csv(*day("2016-07-15", [2.0] * 48))})
     database = tmp_path / "quick.sqlite3"
     database_url = f"sqlite:///{database}"
@@ -794,8 +794,6 @@ def test_the_import_command_ends_without_teardown_yet_closes_and_flushes_everyth
     result = manage_py("import", "--data-dir", str(folder), "-v", "2", database_url=database_url)
     assert result.returncode == 0, result.stderr
     assert "readings stored 48" in result.stdout and result.stdout.endswith("\n")
-    # The log handler's last line, flushed, in the settings' format (batch commands configure
-    # logging themselves, without Django's defaults).
     assert "level=INFO logger=consumption.import" in result.stderr and "import completed" in result.stderr
     assert not Path(f"{database}-wal").exists()  # the connection was closed, not abandoned
     unknown_option = manage_py("import", "--no-such-option", database_url=database_url)
@@ -804,8 +802,8 @@ def test_the_import_command_ends_without_teardown_yet_closes_and_flushes_everyth
 
 
 def test_the_import_command_honours_settings_and_pythonpath_options(tmp_path, data_dir):
-    """manage.py sets Django up itself for `import`: --settings and --pythonpath must still choose
-    the settings, and so the database, as they do for every other command."""
+    """--settings and --pythonpath choose the settings, and so the database, for `import` as they
+    do for every other command."""
     import sqlite3
 
     folder = data_dir(CUSTOMERS, {"3000.csv": readings_csv(*day("2016-07-15", [1.0] * 48))})
