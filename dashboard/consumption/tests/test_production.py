@@ -71,16 +71,19 @@ def test_it_refuses_to_start_on_a_missing_or_malformed_setting(overrides, messag
 
 @pytest.mark.django_db
 def test_every_response_carries_the_security_headers(client):
-    for url in ("/healthz", "/no-such-page/"):
+    for url in ("/healthz", "/no-such-page/", "/summary/"):
         response = client.get(url)
         assert response["X-Content-Type-Options"] == "nosniff"
         assert response["Referrer-Policy"] == "same-origin"
         assert response["X-Frame-Options"] == "DENY"
         assert response["Cross-Origin-Opener-Policy"] == "same-origin"
+        assert response["Permissions-Policy"] == "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
         policy = dict(part.strip().split(" ", 1) for part in response["Content-Security-Policy"].split(";"))
-        assert policy["default-src"] == "'self'"
-        assert policy["script-src"] == "'self'" and policy["style-src"] == "'self'"
-        assert policy["frame-ancestors"] == "'none'" and policy["object-src"] == "'none'"
+        assert policy == {
+            "default-src": "'self'", "script-src": "'self'", "style-src": "'self'", "img-src": "'self' data:",
+            "connect-src": "'self'", "font-src": "'self'", "object-src": "'none'", "base-uri": "'none'",
+            "form-action": "'self'", "frame-ancestors": "'none'",
+        }
         # No inline code, no eval, no origin but this one.
         csp = response["Content-Security-Policy"]
         assert "unsafe" not in csp and "http" not in csp and "*" not in csp
