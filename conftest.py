@@ -65,15 +65,29 @@ def browser():
         chromium.close()
 
 
+# Run in every document before its own scripts: a violation the Content-Security-Policy blocks is
+# reported to the test, with the directive and the place, whether or not the browser also logs it.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+    window.reportCspViolation(`${event.violatedDirective} at ${event.sourceFile}:${event.lineNumber} ${event.sample}`);
+}, true);
+"""
+
+
 @pytest.fixture
 def page(browser, live_server):
-    """A fresh browser tab that records console errors and any request leaving the live server."""
+    """A fresh browser tab that must end the test without an error: console errors, uncaught exceptions
+    and Content-Security-Policy violations are collected over the whole test, through every navigation,
+    and checked when it ends. Requests leaving the live server are kept in `external_requests`."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
+    errors = []
+    context.expose_function("reportCspViolation", lambda text: errors.append(f"CSP violation: {text}"))
+    context.add_init_script(REPORT_CSP_VIOLATIONS)
     tab = context.new_page()
-    tab.console_errors = []
+    tab.errors = errors
     tab.external_requests = []
-    tab.on("console", lambda message: message.type == "error" and tab.console_errors.append(message.text))
-    tab.on("pageerror", lambda error: tab.console_errors.append(str(error)))
+    tab.on("console", lambda message: message.type == "error" and errors.append(f"console: {message.text}"))
+    tab.on("pageerror", lambda error: errors.append(f"uncaught: {error}"))
     tab.on(
         "request",
         lambda request: request.url.startswith((live_server.url, "data:", "blob:"))
@@ -81,3 +95,4 @@ def page(browser, live_server):
     )
     yield tab
     context.close()
+    assert errors == [], "the page logged errors:\n" + "\n".join(errors)

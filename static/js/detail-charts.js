@@ -128,19 +128,4 @@
 
   charts.builders.timeseries = timeseriesConfig;
   charts.builders.heatmap = heatmapConfig;
-
-  // htmx snapshots the page's HTML for the back button. Chart.js sizes each canvas with a style
-  // attribute, which the Content-Security-Policy would refuse when the snapshot is restored: leave
-  // those out of the snapshot, and put them back once htmx has taken it (it does so synchronously).
-  document.addEventListener("htmx:beforeHistorySave", function () {
-    var sized = Array.prototype.map.call(document.querySelectorAll("canvas[style]"), function (canvas) {
-      var style = canvas.getAttribute("style");
-      canvas.removeAttribute("style");
-      return [canvas, style];
-    });
-    window.queueMicrotask(function () {
-      // Through the CSSOM: setAttribute("style") would itself be refused by the policy.
-      sized.forEach(function (pair) { pair[0].style.cssText = pair[1]; });
-    });
-  });
 })();
