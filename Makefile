@@ -61,8 +61,9 @@ chromium:
 postgres:
 	@bash .ci/ensure-postgres
 
+# `make bench SCALE=100` measures the dashboard at a hundred times the customers instead (bench/scale.py).
 bench: install-test postgres
-	$(PY) bench/run.py
+	$(if $(SCALE),$(PY) bench/scale.py $(SCALE),$(PY) bench/run.py)
 
 # Production-style serving: DEBUG off (SECRET_KEY must be set), static files collected for whitenoise,
 # gunicorn with 2 x CPUs + 1 workers. Requests are logged by the app (logger consumption.request).

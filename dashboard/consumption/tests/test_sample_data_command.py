@@ -69,3 +69,27 @@ def test_it_refuses_to_write_over_a_data_set(tmp_path):
 def test_it_refuses_counts_that_are_not_positive_whole_numbers(tmp_path, args):
     with pytest.raises(CommandError):
         generate(tmp_path, *args)
+
+
+def test_like_and_scale_replay_each_real_customer_scaled_in_their_own_area_and_tariff(tmp_path, data_dir):
+    source = data_dir("id,area,tariff\n3000,a1,t1\n3005,a2,t2\n", {
+        "3000.csv": "datetime,consumption\n2016-07-15 00:00:00,10.0\n2016-07-15 00:30:00,oops\n",
+        "3005.csv": "datetime,consumption\n2016-07-15 00:00:00,100\n",
+    })
+    output = generate(tmp_path / "out", "--like", str(source), "--scale", "3")
+    out = tmp_path / "out"
+    with (out / "user_data.csv").open() as handle:
+        customers = [(row["id"], row["area"], row["tariff"]) for row in csv.DictReader(handle)]
+    assert customers == [("3000", "a1", "t1"), ("3006", "a1", "t1"), ("3007", "a1", "t1"),
+                         ("3005", "a2", "t2"), ("3008", "a2", "t2"), ("3009", "a2", "t2")]
+    assert (out / "consumption" / "3000.csv").read_bytes() == (source / "consumption" / "3000.csv").read_bytes()
+    for replica in ("3006", "3007"):
+        header, first, bad = (out / "consumption" / f"{replica}.csv").read_text().splitlines()
+        assert header == "datetime,consumption" and bad == "2016-07-15 00:30:00,oops"
+        assert 6.0 <= float(first.split(",")[1]) <= 14.0
+    assert "3 times the customers" in output and "9 readings rows" in output  # (2 + 1) x 3
+
+
+def test_like_needs_a_data_folder(tmp_path):
+    with pytest.raises(CommandError, match="no user_data.csv"):
+        generate(tmp_path / "out", "--like", str(tmp_path / "nowhere"), "--scale", "2")
