@@ -14,8 +14,6 @@ from .queries import (
     ReadingQuerySet,
 )
 
-HALF_HOURS_PER_DAY = 48
-
 
 class Customer(models.Model):
     id = models.PositiveIntegerField(primary_key=True)

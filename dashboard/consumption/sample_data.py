@@ -8,6 +8,8 @@ import random
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from .units import HALF_HOURS_PER_DAY, HOURS_PER_READING
+
 GROUPS = [("a1", "t1"), ("a1", "t2"), ("a2", "t3"), ("a2", "t1"), ("a3", "t2")]
 
 
@@ -37,16 +39,16 @@ def _customer_lines(rng: random.Random, start: date, days: int) -> list[str]:
     evening = rng.uniform(150, 500)
     weekend = rng.uniform(1.0, 1.4)
     noise = rng.uniform(0.08, 0.25)
-    gap_start = rng.randrange(days * 48) if rng.random() < 0.2 else -1
-    gap_length = rng.randrange(4, 96)
+    gap_start = rng.randrange(days * HALF_HOURS_PER_DAY) if rng.random() < 0.2 else -1
+    gap_length = rng.randrange(4, 2 * HALF_HOURS_PER_DAY)
     lines = []
     moment = datetime.combine(start, datetime.min.time())
-    step = timedelta(minutes=30)
-    for slot in range(days * 48):
+    step = timedelta(hours=HOURS_PER_READING)
+    for slot in range(days * HALF_HOURS_PER_DAY):
         if 0 <= gap_start <= slot < gap_start + gap_length:
             moment += step
             continue
-        hour = slot % 48 / 2
+        hour = slot % HALF_HOURS_PER_DAY * HOURS_PER_READING
         day_of_year = moment.timetuple().tm_yday
         winter = 1 + 0.35 * math.cos(2 * math.pi * (day_of_year - 15) / 365.25)
         shape = (

@@ -1,7 +1,7 @@
 """One customer's statistics, profiles and heatmap, and their peers' medians, from rows the queries return.
 
-Pure computations, no database access. Readings are Wh per half hour: energy in kWh is Wh / 1000 and
-demand in kW is a half hour's Wh × 2 / 1000.
+Pure computations, no database access. Readings are Wh per half hour, turned into kWh and kW by
+`units`.
 """
 import statistics
 from array import array
@@ -10,14 +10,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-HALF_HOURS_PER_DAY = 48
-SLOTS = [f"{slot // 2:02d}:{slot % 2 * 30:02d}" for slot in range(HALF_HOURS_PER_DAY)]
+from .units import HALF_HOURS_PER_DAY, SLOTS, kw, kwh
+
 EPOCH = datetime(1970, 1, 1)
-
-
-def kw(wh: float | None) -> float | None:
-    """Mean demand in kW over a half hour that used `wh` Wh."""
-    return None if wh is None else wh * 2 / 1000
 
 
 @dataclass(frozen=True)
@@ -44,13 +39,13 @@ class PeriodStatistics:
         data neither lowers it nor the load factor (mean kW / peak kW).
         """
         wh, readings, days = wh or 0.0, readings or 0, days or 0
-        mean_kw = wh / (readings * 0.5) / 1000 if readings else None
+        mean_kw = kw(wh, readings)
         peak_kw = kw(peak_wh)
         return cls(
-            total_kwh=wh / 1000,
+            total_kwh=kwh(wh),
             readings=readings,
             days=days,
-            average_daily_kwh=wh / 1000 / days if days else None,
+            average_daily_kwh=kwh(wh) / days if days else None,
             peak_kw=peak_kw,
             base_load_kw=kw(base_wh),
             mean_kw=mean_kw,
@@ -113,7 +108,7 @@ def compare_with_peers(customer_id: int, area: str, tariff: str, rows: Iterable[
 
 
 def coverage_percent(readings: int, first_day: date | None, last_day: date | None) -> float | None:
-    """Readings stored as a percentage of the 48 a day expected from the first day to the last."""
+    """Readings stored as a percentage of the HALF_HOURS_PER_DAY a day expected from the first day to the last."""
     if first_day is None or last_day is None:
         return None
     expected = ((last_day - first_day).days + 1) * HALF_HOURS_PER_DAY
@@ -121,7 +116,8 @@ def coverage_percent(readings: int, first_day: date | None, last_day: date | Non
 
 
 def slot(hour: int, minute: int) -> int:
-    """The half-hour slot of the day (0 = 00:00, 47 = 23:30) a reading starting at hour:minute falls in."""
+    """The half-hour slot of the day (0 = 00:00, 47 = 23:30) a reading starting at hour:minute falls in,
+    as units.slot_of reads it from a timestamp's text."""
     return int(hour) * 2 + int(minute) // 30
 
 
@@ -148,9 +144,13 @@ def average_profiles(rows: Iterable[Mapping]) -> dict[int, Profile]:
         total[1] += row["readings"]
     profiles: dict[int, Profile] = {}
     for (customer_id, weekend, index), (wh, count) in sums.items():
-        profile = profiles.setdefault(customer_id, {False: [None] * 48, True: [None] * 48})
+        profile = profiles.setdefault(customer_id, empty_profile())
         profile[weekend][index] = wh / count
     return profiles
+
+
+def empty_profile() -> Profile:
+    return {False: [None] * HALF_HOURS_PER_DAY, True: [None] * HALF_HOURS_PER_DAY}
 
 
 def median_profile(profiles: Iterable[Profile]) -> Profile:
@@ -211,7 +211,7 @@ def median_without(values, skip: int) -> float | None:
 
 
 def heatmap(readings: Iterable[tuple[datetime, float]]) -> tuple[list[date], list[list[float | None]]]:
-    """Every date from the first reading to the last, each with its 48 half-hourly Wh (None if missing)."""
+    """Every date from the first reading to the last, each with its half-hourly Wh (None if missing)."""
     by_date: dict[date, list[float | None]] = {}
     for timestamp, wh in readings:
         day = by_date.setdefault(timestamp.date(), [None] * HALF_HOURS_PER_DAY)

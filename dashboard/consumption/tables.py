@@ -7,7 +7,8 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils.html import format_html
 
-from .models import HALF_HOURS_PER_DAY, Customer
+from .models import Customer
+from .units import HALF_HOURS_PER_DAY, kw, kwh
 
 NUMBER = {"th": {"class": "number"}, "td": {"class": "number"}}
 
@@ -80,13 +81,13 @@ class CustomerTable(tables.Table):
         return format_html('<a href="{}">{}</a>', reverse("detail", args=[value]), value)
 
     def render_total_kwh(self, value: float) -> str:
-        return f"{value / 1000:,.1f}"
+        return f"{kwh(value):,.1f}"
 
     def render_avg_daily_kwh(self, value: float) -> str:
-        return f"{value / 1000:,.2f}"
+        return f"{kwh(value):,.2f}"
 
     def render_peak_kw(self, value: float) -> str:
-        return f"{value * 2 / 1000:,.2f}"
+        return f"{kw(value):,.2f}"
 
     def render_peak_at(self, value) -> str:
         return value.strftime("%Y-%m-%d %H:%M")
@@ -99,13 +100,13 @@ class CustomerTable(tables.Table):
         return value
 
     def value_total_kwh(self, value: float) -> float:
-        return round(value / 1000, 3)
+        return round(kwh(value), 3)
 
     def value_avg_daily_kwh(self, value: float | None) -> float | None:
-        return None if value is None else round(value / 1000, 3)
+        return None if value is None else round(kwh(value), 3)
 
     def value_peak_kw(self, value: float | None) -> float | None:
-        return None if value is None else round(value * 2 / 1000, 3)
+        return None if value is None else round(kw(value), 3)
 
     def value_peak_at(self, value) -> str:
         return "" if value is None else value.isoformat(sep=" ", timespec="minutes")

@@ -19,6 +19,7 @@ from ..forms import DetailParamsForm
 from ..queries import area_profile_sums
 from ..models import Customer, DailyConsumption, ImportFile, Reading, RejectedRow, SupersededReading
 from ..parsing import timestamp_text
+from ..units import BASE_LOAD_READINGS, HALF_HOURS_PER_DAY, SLOTS, kw, kwh
 
 DEFAULT_GRANULARITY = "day"
 # Rejected rows and superseded duplicates listed on the page; the rest are counted.
@@ -61,6 +62,8 @@ def detail(request: HttpRequest, customer_id: int) -> HttpResponse:
             (value, label, params.query(granularity=value)) for value, label in DetailParamsForm.GRANULARITIES
         ],
         "csv_query": params.query(_export="csv"),
+        "half_hours_per_day": HALF_HOURS_PER_DAY,
+        "base_load_readings": BASE_LOAD_READINGS,
     }
     if target == "overtime":
         template = "consumption/detail.html#overtime"
@@ -154,7 +157,7 @@ def _series(customer: Customer, params: Params, readings: list | None = None) ->
             readings = _readings(customer, params)
         return Series(
             labels=[f"{timestamp:%Y-%m-%dT%H:%M}" for timestamp, _ in readings],
-            datasets=[{"label": label, "data": [wh / 1000 for _, wh in readings]}],
+            datasets=[{"label": label, "data": [kwh(wh) for _, wh in readings]}],
             x_ms=[stats.epoch_ms(timestamp) for timestamp, _ in readings],
         )
     days = DailyConsumption.objects.for_period(params.start, params.end)
@@ -169,9 +172,8 @@ def _series(customer: Customer, params: Params, readings: list | None = None) ->
     return Series(
         labels=[period.strftime(period_format) for period in periods],
         datasets=[
-            {"label": label, "data": [row["wh"] / 1000 for row in own]},
-            {"label": f"Median of area {customer.area} peers",
-             "data": [None if wh is None else wh / 1000 for wh in median]},
+            {"label": label, "data": [kwh(row["wh"]) for row in own]},
+            {"label": f"Median of area {customer.area} peers", "data": [kwh(wh) for wh in median]},
         ],
     )
 
@@ -218,7 +220,7 @@ def _period_context(customer: Customer, params: Params, readings: list) -> dict:
         "profile_chart": _profile_chart(customer, params),
         "heatmap_chart": {
             "type": "heatmap", "unit": "Wh", "dates": [f"{day:%Y-%m-%d}" for day in dates],
-            "slots": stats.SLOTS, "values": values, "scaleMin": low, "scaleMax": high,
+            "slots": SLOTS, "values": values, "scaleMin": low, "scaleMax": high,
         },
         "heatmap_scale": {"low": low, "high": high},
     }
@@ -230,15 +232,15 @@ def _profile_chart(customer: Customer, params: Params) -> dict:
         params.data_version, "area-profiles", (customer.area, params.start, params.end),
         lambda: stats.average_profiles(area_profile_sums(customer.area, params.start, params.end)),
     )
-    own = profiles.get(customer.pk, {False: [None] * 48, True: [None] * 48})
+    own = profiles.get(customer.pk) or stats.empty_profile()
     peers = stats.median_profile(profile for pk, profile in profiles.items() if pk != customer.pk)
     peer_count = len(profiles) - (customer.pk in profiles)
 
     def dataset(label: str, values: list, colour: str, **extra) -> dict:
-        return {"label": label, "data": [stats.kw(wh) for wh in values], "color": colour, **extra}
+        return {"label": label, "data": [kw(wh) for wh in values], "color": colour, **extra}
 
     return {
-        "type": "line", "unit": "kW", "labels": stats.SLOTS,
+        "type": "line", "unit": "kW", "labels": SLOTS,
         "xTitle": "Half hour starting", "yTitle": "Mean demand (kW)",
         "datasets": [
             dataset("Weekdays", own[False], "#1f6feb"),

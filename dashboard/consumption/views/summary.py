@@ -17,9 +17,10 @@ from django_tables2 import RequestConfig
 
 from ..filters import CustomerFilter
 from ..forms import SummaryParamsForm
-from ..models import HALF_HOURS_PER_DAY, Customer, GroupDaily, GroupHalfHour
+from ..models import Customer, GroupDaily, GroupHalfHour
 from ..queries import CustomerQuerySet
 from ..tables import CountedPaginator, CustomerTable, csv_safe, percent_text
+from ..units import HALF_HOURS_PER_DAY, HOURS_PER_READING, kw, kwh
 
 BUCKET_TITLES = {"day": "Day", "week": "Week starting (Monday)", "month": "Month"}
 PER_PAGE_CHOICES = (25, 50, 100, 500)
@@ -90,7 +91,7 @@ def chart_json(request: HttpRequest) -> JsonResponse:
 def _render_page(request: HttpRequest, selection: Selection) -> HttpResponse:
     context = {"has_data": True, "selection": selection, "filter": selection.filters,
                "params": selection.params_form, "per_page_choices": PER_PAGE_CHOICES,
-               "default_per_page": SummaryParamsForm.DEFAULT_PER_PAGE}
+               "default_per_page": SummaryParamsForm.DEFAULT_PER_PAGE, "half_hours_per_day": HALF_HOURS_PER_DAY}
     htmx = request.htmx
     if htmx and not htmx.history_restore_request and htmx.target == "customer-table":
         context |= _customer_table(request, selection, selection.customers.count())
@@ -165,12 +166,12 @@ def _figures(selection: Selection, counts: dict) -> dict:
     return {
         "customers": counts["customers"],
         "customers_with_data": counts["with_data"],
-        "total_kwh": totals["wh"] / 1000,
+        "total_kwh": kwh(totals["wh"]),
         "customer_days": totals["customer_days"],
-        "avg_daily_kwh": totals["wh"] / totals["customer_days"] / 1000 if totals["customer_days"] else None,
-        "peak_kw": peak["wh"] * 2 / 1000 if peak else None,
+        "avg_daily_kwh": kwh(totals["wh"]) / totals["customer_days"] if totals["customer_days"] else None,
+        "peak_kw": kw(peak["wh"]) if peak else None,
         "peak_at": peak["timestamp"] if peak else None,
-        "peak_until": peak["timestamp"] + timedelta(minutes=30) if peak else None,
+        "peak_until": peak["timestamp"] + timedelta(hours=HOURS_PER_READING) if peak else None,
         "readings": totals["readings"],
         "expected_readings": expected,
         "coverage_pct": percent_text(100 * totals["readings"] / expected, 2) if expected else None,
@@ -195,20 +196,20 @@ def _chart(selection: Selection, customers_with_data: int) -> dict:
             groups.setdefault(row[selection.breakdown], {})[bucket] = row["wh"]
     buckets = _buckets(selection, totals)
 
-    def kwh(wh: float | None, divisor: int = 1) -> float | None:
-        return None if wh is None else round(wh / divisor / 1000, 3)
+    def rounded_kwh(wh: float | None, divisor: int = 1) -> float | None:
+        return None if wh is None else round(kwh(wh) / divisor, 3)
 
     # Total as bars; the lines (drawn over them, `order` 0) are the average on its own axis and the groups.
     datasets = [
         {"label": "Total", "type": "bar", "order": 1, "backgroundColor": "rgba(31, 111, 235, 0.35)",
-         "borderWidth": 0, "data": [kwh(totals.get(b)) for b in buckets]},
+         "borderWidth": 0, "data": [rounded_kwh(totals.get(b)) for b in buckets]},
         {"label": "Average per customer", "type": "line", "order": 0, "yAxisID": "y2", "color": "#e8590c",
-         "data": [kwh(totals.get(b), customers_with_data) for b in buckets] if customers_with_data else []},
+         "data": [rounded_kwh(totals.get(b), customers_with_data) for b in buckets] if customers_with_data else []},
     ]
     for index, name in enumerate(sorted(groups)):
         datasets.append({"label": f"{selection.breakdown.capitalize()} {name}", "type": "line", "order": 0,
                          "color": GROUP_COLOURS[index % len(GROUP_COLOURS)],
-                         "data": [kwh(groups[name].get(b)) for b in buckets]})
+                         "data": [rounded_kwh(groups[name].get(b)) for b in buckets]})
     label = (lambda b: b.strftime("%Y-%m")) if selection.granularity == "month" else date.isoformat
     return {
         "type": "bar", "unit": "kWh", "labels": [label(b) for b in buckets], "datasets": datasets,
