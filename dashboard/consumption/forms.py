@@ -1,31 +1,106 @@
-"""Forms validating the pages' GET parameters."""
+"""Forms validating the pages' GET parameters.
+
+A bad value never fails a page: the form falls back to the default and `notices()` says what was
+ignored and why, in the same words on every page.
+"""
 from datetime import date
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 
+QUOTED_LENGTH = 40  # a bad value is named in a notice, never echoed at any length
 
-class DetailParamsForm(forms.Form):
-    """The detail page's query string: granularity of the over-time chart and an inclusive period."""
 
-    GRANULARITIES = [("halfhour", "Half-hour"), ("day", "Day"), ("week", "Week"), ("month", "Month")]
+class NamedChoiceField(forms.ChoiceField):
+    """A choice whose notice names the value given, cut to QUOTED_LENGTH characters."""
 
-    granularity = forms.ChoiceField(choices=GRANULARITIES, required=False)
+    def validate(self, value) -> None:
+        if value and not self.valid_value(value):
+            shown = value if len(value) <= QUOTED_LENGTH else value[:QUOTED_LENGTH] + "…"
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": shown})
+        super().validate(value)
+
+
+def granularity_field(choices: list[tuple[str, str]]) -> NamedChoiceField:
+    names = [label.lower() for _, label in choices]
+    return NamedChoiceField(
+        choices=choices, required=False,
+        error_messages={"invalid_choice": f"Granularity “%(value)s” is not {', '.join(names[:-1])} or {names[-1]}: "
+                                          "showing days."},
+    )
+
+
+class PeriodForm(forms.Form):
+    """An inclusive period (`from`, `to`) and a chart granularity: the parameters every page shares.
+
+    One rule for a period given end first, on every page: the two dates are swapped, with a notice.
+    """
+
+    GRANULARITIES = [("day", "Day"), ("week", "Week"), ("month", "Month")]
+    DEFAULT_GRANULARITY = "day"
+    # Bounded, so that date arithmetic on the period can never leave the calendar.
+    EARLIEST = date(1900, 1, 1)
+    LATEST = date(2999, 12, 31)
+    SWAPPED = "The period’s start was after its end: the two dates were swapped."
+
+    granularity = granularity_field(GRANULARITIES)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         # "from" is a Python keyword, so the period's fields cannot be class attributes.
-        self.fields["from"] = forms.DateField(required=False, label="From", input_formats=["%Y-%m-%d"],
-                                              widget=forms.DateInput(attrs={"type": "date"}))
-        self.fields["to"] = forms.DateField(required=False, label="To", input_formats=["%Y-%m-%d"],
-                                            widget=forms.DateInput(attrs={"type": "date"}))
+        for name, label, side in (("from", "From", "starts"), ("to", "To", "ends")):
+            message = (f"“{label}” must be a date from {self.EARLIEST} to {self.LATEST}, written like "
+                       f"2016-07-15: the period {side} with the data.")
+            self.fields[name] = forms.DateField(
+                required=False, label=label, input_formats=["%Y-%m-%d"],
+                widget=forms.DateInput(attrs={"type": "date"}),
+                validators=[MinValueValidator(self.EARLIEST, message), MaxValueValidator(self.LATEST, message)],
+                error_messages={"invalid": message},
+            )
+        self.swapped = False
 
     def clean(self) -> dict:
         cleaned = super().clean()
         start, end = cleaned.get("from"), cleaned.get("to")
         if start and end and start > end:
-            self.add_error("to", "The end of the period is before its start.")
+            cleaned["from"], cleaned["to"] = end, start
+            self.swapped = True
         return cleaned
+
+    def params(self) -> dict:
+        """The cleaned parameters, each bad or missing one replaced by its default (None: not given)."""
+        self.is_valid()
+        cleaned = self.cleaned_data
+        return {
+            "from": cleaned.get("from"),
+            "to": cleaned.get("to"),
+            "granularity": cleaned.get("granularity") or self.DEFAULT_GRANULARITY,
+        }
+
+    def period(self, first: date | None, last: date | None) -> tuple[date | None, date | None]:
+        """The period to show: an end not given is the data's `first` or `last` date; a single date
+        given beyond the data's other end makes a one-day period on that date."""
+        params = self.params()
+        start, end = params["from"] or first, params["to"] or last
+        if start and end and start > end:
+            start, end = (start, start) if params["from"] else (end, end)
+        return start, end
+
+    def notices(self) -> list[str]:
+        self.is_valid()
+        notices = [message for errors in self.errors.values() for message in errors]
+        if self.swapped:
+            notices.append(self.SWAPPED)
+        return notices
+
+
+class DetailParamsForm(PeriodForm):
+    """The detail page's query string: the period, and a granularity down to the half hour."""
+
+    GRANULARITIES = [("halfhour", "Half-hour"), *PeriodForm.GRANULARITIES]
+
+    granularity = granularity_field(GRANULARITIES)
 
 
 class KnownValuesField(forms.MultipleChoiceField):
@@ -53,24 +128,14 @@ class CustomerFilterForm(forms.Form):
         return notices
 
 
-class SummaryParamsForm(forms.Form):
-    """The summary's other parameters: period, chart granularity and breakdown, table paging.
+class SummaryParamsForm(PeriodForm):
+    """The summary's other parameters beside the period: the chart's breakdown and the table's paging."""
 
-    A bad value never fails the page: `params()` falls back to the default and `notices()` says so.
-    """
-
-    GRANULARITIES = [("day", "Day"), ("week", "Week"), ("month", "Month")]
     BREAKDOWNS = [("", "None"), ("area", "Area"), ("tariff", "Tariff")]
     DEFAULT_PER_PAGE = 25
     MAX_PER_PAGE = 500
-    EARLIEST = date(1900, 1, 1)
-    LATEST = date(2999, 12, 31)
 
-    granularity = forms.ChoiceField(
-        choices=GRANULARITIES, required=False,
-        error_messages={"invalid_choice": "Granularity “%(value)s” is not day, week or month: showing days."},
-    )
-    breakdown = forms.ChoiceField(
+    breakdown = NamedChoiceField(
         choices=BREAKDOWNS, required=False, label="Break down by",
         error_messages={"invalid_choice": "Breakdown “%(value)s” is not area or tariff: showing no breakdown."},
     )
@@ -87,45 +152,11 @@ class SummaryParamsForm(forms.Form):
             ("invalid", "min_value"), "The page must be a whole number from 1: showing the first page."),
     )
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        # "from" is a Python keyword, so the period's fields cannot be class attributes.
-        for name, label, side in (("from", "From", "starts"), ("to", "To", "ends")):
-            message = (f"“{label}” must be a date from {self.EARLIEST} to {self.LATEST}, written like "
-                       f"2016-07-15: the period {side} with the data.")
-            # Bounded, so that date arithmetic on the period can never leave the calendar.
-            self.fields[name] = forms.DateField(
-                required=False, label=label, input_formats=["%Y-%m-%d"],
-                widget=forms.DateInput(attrs={"type": "date"}),
-                validators=[MinValueValidator(self.EARLIEST, message), MaxValueValidator(self.LATEST, message)],
-                error_messages={"invalid": message},
-            )
-        self.swapped = False
-
-    def clean(self) -> dict:
-        cleaned = super().clean()
-        start, end = cleaned.get("from"), cleaned.get("to")
-        if start and end and start > end:
-            cleaned["from"], cleaned["to"] = end, start
-            self.swapped = True
-        return cleaned
-
     def params(self) -> dict:
-        """The cleaned parameters, each bad or missing one replaced by its default."""
-        self.is_valid()
+        period = super().params()  # validates the form
         cleaned = self.cleaned_data
-        return {
-            "from": cleaned.get("from"),
-            "to": cleaned.get("to"),
-            "granularity": cleaned.get("granularity") or "day",
+        return period | {
             "breakdown": cleaned.get("breakdown") or None,
             "per_page": cleaned.get("per_page") or self.DEFAULT_PER_PAGE,
             "page": cleaned.get("page") or 1,
         }
-
-    def notices(self) -> list[str]:
-        self.is_valid()
-        notices = [message for errors in self.errors.values() for message in errors]
-        if self.swapped:
-            notices.append("The period’s start was after its end: the two dates were swapped.")
-        return notices

@@ -366,7 +366,7 @@ def test_it_names_a_malformed_granularity_and_shows_days(client, readings):
     response = client.get(url(), {"granularity": "hourly"})
     assert response.status_code == 200
     assert response.context["params"].granularity == "day"
-    assert "“hourly” is not a granularity" in response.content.decode()
+    assert "Granularity “hourly” is not half-hour, day, week or month: showing days." in response.content.decode()
 
 
 @pytest.mark.parametrize("value", ["2016-02-30", "yesterday", "15/07/2016", "2016-07-15T00:00", "20160715"])
@@ -374,34 +374,43 @@ def test_it_names_a_malformed_date_and_shows_the_whole_period(client, readings, 
     response = client.get(url(), {"from": value})
     assert response.status_code == 200
     assert response.context["params"].start == date(2016, 7, 15)
-    assert "is not a date like 2016-07-31: the period starts at the first reading" in response.content.decode()
+    assert ("“From” must be a date from 1900-01-01 to 2999-12-31, written like 2016-07-15: "
+            "the period starts with the data.") in html.unescape(response.content.decode())
 
 
 def test_it_quotes_a_long_malformed_value_only_in_part(client, readings):
     response = client.get(url(), {"granularity": "x" * 5000})
-    assert "“" + "x" * 40 + "…” is not a granularity" in response.content.decode()
+    assert "Granularity “" + "x" * 40 + "…” is not" in response.content.decode()
     assert "x" * 41 not in response.content.decode()
 
 
 def test_it_names_a_malformed_end_date(client, readings):
     response = client.get(url(), {"to": "20160716"})
     assert response.context["params"].end == date(2016, 7, 18)
-    assert "“20160716” is not a date like 2016-07-31: the period ends at the last reading" in response.content.decode()
+    assert "“To” must be a date from 1900-01-01 to 2999-12-31" in html.unescape(response.content.decode())
 
 
-def test_it_refuses_a_period_that_ends_before_it_starts(client, readings):
+def test_it_swaps_a_period_that_ends_before_it_starts(client, readings):
     response = client.get(url(), {"from": "2016-07-17", "to": "2016-07-16"})
     assert response.status_code == 200
-    assert (response.context["params"].start, response.context["params"].end) == (date(2016, 7, 17), date(2016, 7, 18))
-    assert "cannot end on 2016-07-16, before it starts" in response.content.decode()
+    assert (response.context["params"].start, response.context["params"].end) == (date(2016, 7, 16), date(2016, 7, 17))
+    assert "The period’s start was after its end: the two dates were swapped." in response.content.decode()
+    assert response.context["comparison"].customer.readings == 2 * 48
+
+
+def test_it_shows_one_day_for_a_single_date_beyond_the_readings(client, readings):
+    response = client.get(url(), {"from": "2016-08-01"})
+    assert (response.context["params"].start, response.context["params"].end) == (date(2016, 8, 1), date(2016, 8, 1))
+    assert response.context["comparison"].customer.readings == 0
 
 
 @pytest.mark.parametrize("granularity", ["halfhour", "day", "week", "month"])
-def test_it_takes_the_extreme_dates_a_form_accepts(client, readings, granularity):
+def test_it_takes_dates_beyond_its_bounds_as_the_whole_period(client, readings, granularity):
     params = {"from": "0001-01-01", "to": "9999-12-31", "granularity": granularity}
     response = client.get(url(), params)
     assert response.status_code == 200
     assert response.context["comparison"].customer.readings == 149
+    assert len(response.context["params"].messages) == 2
     assert client.get(url(suffix="chart.json"), params).status_code == 200
     export = client.get(url(), params | {"_export": "csv"})
     assert len(b"".join(export.streaming_content).splitlines()) == 150

@@ -5,6 +5,7 @@ into every parameter of the public contract, one at a time and all at once, as a
 them and as an htmx swap would. Area and tariff names that are themselves hostile come from the data.
 """
 import csv
+import html
 import io
 import json
 from urllib.parse import urlencode
@@ -147,3 +148,30 @@ def test_area_and_tariff_names_from_the_data_are_escaped_everywhere(client, cust
     export = client.get("/summary/?_export=csv").content.decode()
     cells = [cell for row in csv.reader(io.StringIO(export)) for cell in row]
     assert FORMULA_TARIFF not in cells and any(cell.endswith(FORMULA_TARIFF) for cell in cells)
+
+
+# The summary and the detail page validate the period with one form: the same notice, the same outcome.
+PERIOD_PAGES = ["/summary/", "/detail/3000/"]
+
+
+@pytest.mark.parametrize("path", PERIOD_PAGES)
+def test_a_reversed_period_is_swapped_with_the_same_notice_on_every_page(client, customers, path):
+    response = client.get(path, {"from": "2016-07-17", "to": "2016-07-16"})
+    assert response.status_code == 200
+    assert "The period’s start was after its end: the two dates were swapped." in response.content.decode()
+    assert "16 Jul 2016 – 17 Jul 2016" in response.content.decode()
+
+
+@pytest.mark.parametrize("path", PERIOD_PAGES)
+@pytest.mark.parametrize(("params", "notice"), [
+    ({"from": "2016-02-30"}, "“From” must be a date from 1900-01-01 to 2999-12-31, written like 2016-07-15: "
+                             "the period starts with the data."),
+    ({"to": "0001-01-01"}, "“To” must be a date from 1900-01-01 to 2999-12-31, written like 2016-07-15: "
+                           "the period ends with the data."),
+    ({"granularity": "fortnight"}, "Granularity “fortnight” is not"),
+])
+def test_a_malformed_period_gets_the_same_notice_on_every_page(client, customers, path, params, notice):
+    response = client.get(path, params)
+    assert response.status_code == 200
+    assert notice in html.unescape(response.content.decode())
+    assert "15 Jul 2016 – 17 Jul 2016" in response.content.decode()  # the whole period instead

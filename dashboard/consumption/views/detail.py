@@ -21,7 +21,6 @@ from ..models import Customer, DailyConsumption, ImportFile, Reading, RejectedRo
 from ..parsing import timestamp_text
 from ..units import BASE_LOAD_READINGS, HALF_HOURS_PER_DAY, SLOTS, kw, kwh
 
-DEFAULT_GRANULARITY = "day"
 # Rejected rows and superseded duplicates listed on the page; the rest are counted.
 QUALITY_ROWS_SHOWN = 50
 PEER_DASH = [6, 4]
@@ -108,38 +107,19 @@ def _customer_or_404(customer_id: int) -> Customer:
 
 
 def _params(request: HttpRequest, customer: Customer) -> Params:
-    """Granularity and period from the query string; a malformed value is named and replaced by its default."""
+    """Granularity and period from the query string, the period defaulting to the customer's readings."""
     form = DetailParamsForm(request.GET)
-    form.is_valid()
-    given, messages = form.cleaned_data, []
-    for name in form.errors:
-        raw = form.data.get(name, "")
-        raw = raw if len(raw) <= 40 else raw[:40] + "…"  # named, not echoed at any length
-        if name == "granularity":
-            messages.append(f"“{raw}” is not a granularity (half-hour, day, week or month): showing days.")
-        elif name == "from":
-            messages.append(f"“{raw}” is not a date like 2016-07-31: the period starts at the first reading.")
-        elif _is_date(raw):  # a real date is only refused when it comes before the start
-            messages.append(f"The period cannot end on {raw}, before it starts: it ends at the last reading.")
-        else:
-            messages.append(f"“{raw}” is not a date like 2016-07-31: the period ends at the last reading.")
+    given = form.params()
     first = customer.first_reading_at.date() if customer.first_reading_at else None
     last = customer.last_reading_at.date() if customer.last_reading_at else None
+    start, end = form.period(first, last)
     return Params(
-        granularity=given.get("granularity") or DEFAULT_GRANULARITY,
-        start=given.get("from") or first,
-        end=given.get("to") or last,
-        messages=messages,
-        chosen={name: given[name] for name in ("from", "to") if given.get(name)},
+        granularity=given["granularity"],
+        start=start,
+        end=end,
+        messages=form.notices(),
+        chosen={name: given[name] for name in ("from", "to") if given[name]},
     )
-
-
-def _is_date(raw: str) -> bool:
-    try:
-        datetime.strptime(raw, "%Y-%m-%d")  # the form's only input format
-    except ValueError:
-        return False
-    return True
 
 
 @dataclass(frozen=True)

@@ -114,10 +114,7 @@ def _selection(request: HttpRequest) -> Selection | None:
     params_form = SummaryParamsForm(request.GET)
     params = params_form.params()
     chosen = filters.selection()
-    start, end = params["from"] or data_first, params["to"] or data_last
-    # Only one end given, beyond the data's other end: a one-day period at the date given.
-    if start > end:
-        start, end = (start, start) if params["from"] else (end, end)
+    start, end = params_form.period(data_first, data_last)
     return Selection(
         filters=filters, params_form=params_form, customers=filters.qs,
         areas=chosen["areas"], tariffs=chosen["tariffs"], customer=chosen["customer"],
