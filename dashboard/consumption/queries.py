@@ -1,4 +1,8 @@
-"""Queries the pages make, as QuerySet methods over the precomputed aggregates."""
+"""Queries the pages make, as QuerySet methods over the precomputed aggregates.
+
+Every `for_period(start, end)` means the same: the days `start` to `end`, both inclusive, None
+leaving that side open; rows keyed by a timestamp are the half hours starting on those days.
+"""
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
@@ -24,13 +28,13 @@ class CustomerQuerySet(models.QuerySet):
             )
         else:
             peak_day = (
-                _daily_model(self).objects.filter(customer=OuterRef("pk"), date__range=(start, end))
+                _daily_model(self).objects.filter(customer=OuterRef("pk")).for_period(start, end)
                 .order_by("-peak_wh", "peak_at")
             )
             # The join's condition keeps the period in the ON clause, so the primary key index
             # (customer, date) reads only the period's days of each customer.
             customers = self.annotate(
-                period=FilteredRelation("dailyconsumption", condition=Q(dailyconsumption__date__range=(start, end)))
+                period=FilteredRelation("dailyconsumption", condition=_on_days("dailyconsumption__date", start, end))
             ).annotate(
                 period_wh=Coalesce(Sum("period__wh"), 0.0),
                 period_readings=Coalesce(Sum("period__readings"), 0),
@@ -48,7 +52,7 @@ class CustomerQuerySet(models.QuerySet):
             has_data = Q(readings_count__gt=0)
         else:
             has_data = Q(Exists(
-                _daily_model(self).objects.filter(customer=OuterRef("pk"), date__range=(start, end))
+                _daily_model(self).objects.filter(customer=OuterRef("pk")).for_period(start, end)
             ))
         return self.order_by().aggregate(customers=Count("pk"), with_data=Count("pk", filter=has_data))
 
@@ -59,18 +63,18 @@ class CustomerQuerySet(models.QuerySet):
     # The same figures as GroupDaily's and GroupHalfHour's, from these customers' own days: for a
     # selection that is not a whole area/tariff group, such as one customer.
     def daily_totals(self, start: date, end: date) -> dict:
-        found = self.daily().filter(date__range=(start, end)).aggregate(
+        found = self.daily().for_period(start, end).aggregate(
             wh=Sum("wh"), readings=Sum("readings"), customer_days=Count("*"))
         return {key: value or 0 for key, value in found.items()}
 
     def daily_peak(self, start: date, end: date) -> dict | None:
         """The largest half-hourly reading of these customers in the period, as {"timestamp", "wh"}."""
-        day = self.daily().filter(date__range=(start, end)).order_by("-peak_wh", "peak_at").first()
+        day = self.daily().for_period(start, end).order_by("-peak_wh", "peak_at").first()
         return {"timestamp": day.peak_at, "wh": day.peak_wh} if day else None
 
     def daily_series(self, start: date, end: date, granularity: str, breakdown: str | None = None):
         keys = {breakdown: F(f"customer__{breakdown}")} if breakdown else {}
-        return (self.daily().filter(date__range=(start, end)).values(**keys, period=_TRUNCATE[granularity])
+        return (self.daily().for_period(start, end).values(**keys, period=_TRUNCATE[granularity])
                 .annotate(wh=Sum("wh")).order_by("period", *keys))
 
     def areas_and_tariffs(self) -> tuple[list[str], list[str]]:
@@ -86,13 +90,8 @@ def _daily_model(customers: models.QuerySet):
 
 class DailyConsumptionQuerySet(models.QuerySet):
     def for_period(self, start: date | None, end: date | None) -> "DailyConsumptionQuerySet":
-        """Days from `start` to `end`, both inclusive; None leaves that side open."""
-        days = self
-        if start is not None:
-            days = days.filter(date__gte=start)
-        if end is not None:
-            days = days.filter(date__lte=end)
-        return days
+        """The days `start` to `end`, both inclusive; None leaves that side open."""
+        return self.filter(_on_days("date", start, end))
 
     def totals_by_customer(self) -> "DailyConsumptionQuerySet":
         """Per customer: Wh, readings, days, largest half-hour Wh and mean daily base Wh (null days ignored)."""
@@ -119,23 +118,36 @@ class DailyConsumptionQuerySet(models.QuerySet):
 _TRUNCATE = {"day": F("date"), "week": TruncWeek("date"), "month": TruncMonth("date")}
 
 
+def _on_days(field: str, start: date | None, end: date | None) -> Q:
+    """`field`, a date, on the days `start` to `end`, both inclusive; None leaves that side open."""
+    days = Q()
+    if start is not None:
+        days &= Q(**{f"{field}__gte": start})
+    if end is not None:
+        days &= Q(**{f"{field}__lte": end})
+    return days
+
+
+def _starting_on_days(field: str, start: date | None, end: date | None) -> Q:
+    """`field`, a half hour's start, on the days `start` to `end`, both inclusive; None leaves that side open."""
+    half_hours = Q()
+    if start is not None:
+        half_hours &= Q(**{f"{field}__gte": datetime.combine(start, time.min)})
+    if end is not None and end < date.max:  # the day after date.max cannot be written
+        half_hours &= Q(**{f"{field}__lt": datetime.combine(end + timedelta(days=1), time.min)})
+    return half_hours
+
+
 class ReadingQuerySet(models.QuerySet):
     def for_period(self, start: date | None, end: date | None) -> "ReadingQuerySet":
-        """Half hours starting on the days `start` to `end`, both inclusive; None leaves that side open."""
-        readings = self
-        if start is not None:
-            readings = readings.filter(timestamp__gte=datetime.combine(start, time.min))
-        if end is not None and end < date.max:  # the day after date.max cannot be written
-            readings = readings.filter(timestamp__lt=datetime.combine(end + timedelta(days=1), time.min))
-        return readings
+        """The half hours starting on the days `start` to `end`, both inclusive; None leaves that side open."""
+        return self.filter(_starting_on_days("timestamp", start, end))
 
     def for_periods(self, periods: list[tuple[date, date]]) -> "ReadingQuerySet":
-        """Half hours on any of the periods' days (each start to end, inclusive)."""
+        """The half hours starting on any of the periods' days (each `start` to `end`, both inclusive)."""
         wanted = Q()
         for start, end in periods:
-            wanted |= Q(timestamp__gte=datetime.combine(start, time.min)) & (
-                Q(timestamp__lt=datetime.combine(end + timedelta(days=1), time.min)) if end < date.max else Q()
-            )
+            wanted |= _starting_on_days("timestamp", start, end)
         return self.filter(wanted)
 
     def as_written(self) -> "ReadingQuerySet":
@@ -231,8 +243,9 @@ class GroupDailyQuerySet(models.QuerySet):
         )
         return {row["month"]: (row["first"], row["last"]) for row in rows}
 
-    def for_period(self, start: date, end: date) -> "GroupDailyQuerySet":
-        return self.filter(date__range=(start, end))
+    def for_period(self, start: date | None, end: date | None) -> "GroupDailyQuerySet":
+        """The days `start` to `end`, both inclusive; None leaves that side open."""
+        return self.filter(_on_days("date", start, end))
 
     def totals(self) -> dict:
         """Wh, readings and customer-days with data (a customer's day counted once) over these rows."""
@@ -249,11 +262,9 @@ class GroupHalfHourQuerySet(models.QuerySet):
     def for_groups(self, areas: list[str], tariffs: list[str]) -> "GroupHalfHourQuerySet":
         return _for_groups(self, areas, tariffs)
 
-    def for_period(self, start: date, end: date) -> "GroupHalfHourQuerySet":
-        return self.filter(
-            timestamp__gte=datetime.combine(start, time.min),
-            timestamp__lt=datetime.combine(end + timedelta(days=1), time.min),
-        )
+    def for_period(self, start: date | None, end: date | None) -> "GroupHalfHourQuerySet":
+        """The half hours starting on the days `start` to `end`, both inclusive; None leaves that side open."""
+        return self.filter(_starting_on_days("timestamp", start, end))
 
     def peak(self) -> dict | None:
         """The half hour with the largest combined Wh of these groups (the earliest on a tie)."""
