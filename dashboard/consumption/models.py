@@ -50,9 +50,9 @@ class Reading(models.Model):
 
     pk = models.CompositePrimaryKey("customer", "timestamp")
     # The primary key's leading column already indexes customer: no second index to maintain.
-    # No database-level constraint either: PostgreSQL's per-row check more than doubled the time
-    # of COPY. Only the importer writes readings, always for a customer it has just written, and
-    # the ORM's CASCADE still deletes them with their customer.
+    # No database-level constraint either: PostgreSQL would check it for every row the import's
+    # COPY writes, yet only the importer writes readings, always for a customer it has just
+    # written, and the ORM's CASCADE still deletes them with their customer.
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, db_index=False, db_constraint=False)
     timestamp = models.DateTimeField()
     wh = models.FloatField()
@@ -126,7 +126,7 @@ class GroupHalfHour(models.Model):
     class Meta:
         indexes = [
             # Covers peak(): SQLite sums the groups' half hours in timestamp order, streaming,
-            # instead of building a temporary B-tree to group them (half the time of the query).
+            # instead of building a temporary B-tree to group them.
             models.Index(fields=["timestamp", "area", "tariff", "wh"], name="grouphalfhour_by_time"),
         ]
 

@@ -153,9 +153,9 @@ class ReadingQuerySet(models.QuerySet):
     def as_written(self) -> "ReadingQuerySet":
         """(timestamp, wh) pairs in time order, the timestamp naive as the meter wrote it.
 
-        On PostgreSQL the column is a timestamptz, which Django loads row by row in Python (parse,
+        On PostgreSQL the column is a timestamptz, which Django converts row by row in Python (parse,
         convert, strip the zone); turned back into the session zone's wall-clock time in SQL it is a
-        plain timestamp, which psycopg loads in C: a year of half hours several times faster.
+        plain timestamp, which psycopg loads in C with no Python step per reading.
         """
         readings = self.order_by("timestamp")
         if connections[self.db].vendor == "postgresql":
@@ -169,8 +169,8 @@ class ReadingQuerySet(models.QuerySet):
         time_of_day is a time on PostgreSQL and "HH:MM" text on SQLite: each is the cheapest key to group by.
         """
         if connections[self.db].vendor == "sqlite":
-            # Django's Extract functions are Python callbacks on SQLite: six times slower over an
-            # area's readings than cutting the stored text ("YYYY-MM-DD HH:MM:SS") natively.
+            # Django's Extract functions are Python callbacks on SQLite, one call per reading;
+            # cutting the stored text ("YYYY-MM-DD HH:MM:SS") with SQLite's own functions needs none.
             weekday = Cast(Func(Value("%w"), F("timestamp"), function="strftime"), IntegerField())  # 0 = Sunday
             readings = self.annotate(weekday=weekday).annotate(
                 weekend=Case(When(weekday__in=[0, 6], then=Value(True)), default=Value(False)),
