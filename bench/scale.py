@@ -137,7 +137,7 @@ def main(scale: int) -> None:
     backends = ["sqlite"] + ([] if pg_problem else ["postgres"])
     if pg_problem:
         say(f"PostgreSQL skipped: {pg_problem}")
-    run_checked([PYTHON, MANAGE, "collectstatic", "--no-input", "-v", "0"],
+    run_checked([PYTHON, MANAGE, "collectstatic", "--no-input", "-v", "0", "--pythonpath", str(REPO / "bench")],
                 {**APP_ENV, "BENCH_STATIC_ROOT": str(BENCH / "static"), "DJANGO_SETTINGS_MODULE": "bench_settings"})
     results = {"scale": scale, "imports": {}, "pages": {}}
     targets = Targets()
