@@ -66,6 +66,9 @@ class PeriodForm(forms.Form):
         if start and end and start > end:
             cleaned["from"], cleaned["to"] = end, start
             self.swapped = True
+            # A page that renders this form shows the period as applied, not as given.
+            self.data = self.data.copy()
+            self.data["from"], self.data["to"] = self.data["to"], self.data["from"]
         return cleaned
 
     def params(self) -> dict:

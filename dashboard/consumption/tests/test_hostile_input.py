@@ -160,6 +160,9 @@ def test_a_reversed_period_is_swapped_with_the_same_notice_on_every_page(client,
     assert response.status_code == 200
     assert "The period’s start was after its end: the two dates were swapped." in response.content.decode()
     assert "16 Jul 2016 – 17 Jul 2016" in response.content.decode()
+    # The period form shows the dates as applied.
+    assert 'name="from" value="2016-07-16"' in response.content.decode()
+    assert 'name="to" value="2016-07-17"' in response.content.decode()
 
 
 @pytest.mark.parametrize("path", PERIOD_PAGES)
