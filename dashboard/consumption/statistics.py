@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from .units import HALF_HOURS_PER_DAY, SLOTS, kw, kwh
+from .units import HALF_HOURS_PER_DAY, SLOTS, kw, kwh, slot
 
 EPOCH = datetime(1970, 1, 1)
 
@@ -113,12 +113,6 @@ def coverage_percent(readings: int, first_day: date | None, last_day: date | Non
         return None
     expected = ((last_day - first_day).days + 1) * HALF_HOURS_PER_DAY
     return 100 * readings / expected if expected > 0 else None
-
-
-def slot(hour: int, minute: int) -> int:
-    """The half-hour slot of the day (0 = 00:00, 47 = 23:30) a reading starting at hour:minute falls in,
-    as units.slot_of reads it from a timestamp's text."""
-    return int(hour) * 2 + int(minute) // 30
 
 
 def slot_of(time_of_day: time | str) -> int:

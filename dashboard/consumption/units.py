@@ -23,6 +23,11 @@ def kw(wh: float | None, readings: int = 1) -> float | None:
     return None if wh is None or not readings else wh / 1000 / (readings * HOURS_PER_READING)
 
 
+def slot(hour: int, minute: int) -> int:
+    """The half-hour slot of the day (0 = 00:00, 47 = 23:30) of a reading starting at hour:minute."""
+    return int(hour) * 2 + int(minute) // 30
+
+
 def slot_of(timestamp: str) -> int:
     """The half-hour slot of a 'YYYY-MM-DD HH:MM:SS' timestamp."""
-    return int(timestamp[11:13]) * 2 + (timestamp[14:16] == "30")
+    return slot(timestamp[11:13], timestamp[14:16])

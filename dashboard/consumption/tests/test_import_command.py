@@ -583,7 +583,6 @@ def manage_py(*args: str, database_url: str | None = None) -> "subprocess.Comple
 
     manage = Path(__file__).resolve().parents[2] / "manage.py"
     env = {**os.environ, **({"DATABASE_URL": database_url} if database_url else {})}
-    env.pop("DASHBOARD_WEB_APPS", None)
     return subprocess.run([sys.executable, str(manage), *args], capture_output=True, text=True, env=env)
 
 

@@ -33,8 +33,9 @@ def test_it_agrees_with_the_raw_readings_to_the_watt_hour(client, smap_dir):
     assert figures["readings"] == raw["readings"]
     assert figures["expected_readings"] == 48 * 61 * customers
 
-    exported = csv.DictReader(io.StringIO(client.get("/summary/", {
-        "area": "a1", "from": "2016-08-01", "to": "2016-09-30", "sort": "-total_kwh", "_export": "csv"}).content.decode()))
+    export = client.get("/summary/", {
+        "area": "a1", "from": "2016-08-01", "to": "2016-09-30", "sort": "-total_kwh", "_export": "csv"})
+    exported = csv.DictReader(io.StringIO(b"".join(export.streaming_content).decode()))
     per_customer = {row["customer"]: row for row in a1.values("customer").annotate(wh=Sum("wh"), n=Count("timestamp"))}
     rows = list(exported)
     assert len(rows) == customers

@@ -1,5 +1,4 @@
 """The customer detail page: one customer's consumption, statistics, profile, heatmap and data quality."""
-import csv
 from dataclasses import dataclass
 from functools import cached_property
 from datetime import date, datetime
@@ -15,6 +14,7 @@ from django.views.decorators.http import require_GET
 
 from .. import peers as peer_figures
 from .. import statistics as stats
+from ..csv_export import streamed_csv
 from ..forms import DetailParamsForm
 from ..queries import area_profile_sums
 from ..models import Customer, DailyConsumption, ImportFile, Reading, RejectedRow, SupersededReading
@@ -258,13 +258,6 @@ def _data_quality(customer: Customer) -> dict:
     return context
 
 
-class _Echo:
-    """A file-like object whose write returns the line, so csv.writer can feed a streaming response."""
-
-    def write(self, line: str) -> str:
-        return line
-
-
 def _csv_export(customer: Customer, params: Params) -> StreamingHttpResponse:
     """The customer's readings in the period, streamed: one row per half hour, energy in Wh."""
     readings = (
@@ -276,8 +269,5 @@ def _csv_export(customer: Customer, params: Params) -> StreamingHttpResponse:
         # timestamp_text: as the files write them, the year in four digits (strftime drops its zeros)
         ((timestamp_text(timestamp), f"{wh:.10g}") for timestamp, wh in readings.iterator(chunk_size=2000)),
     )
-    writer = csv.writer(_Echo())
-    response = StreamingHttpResponse((writer.writerow(row) for row in rows), content_type="text/csv; charset=utf-8")
     period = f"-{params.start}-to-{params.end}" if params.start and params.end else ""
-    response["Content-Disposition"] = f'attachment; filename="customer-{customer.pk}{period}-readings.csv"'
-    return response
+    return streamed_csv(rows, f"customer-{customer.pk}{period}-readings.csv")

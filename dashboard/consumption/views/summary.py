@@ -4,12 +4,11 @@ One URL serves the whole page, the `results` fragment (figures, chart and table,
 and the `table` fragment (sorting and paging); `chart.json` gives the chart's data to other programs.
 Every figure comes from the precomputed aggregates, in a fixed number of queries.
 """
-import csv
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.core.paginator import EmptyPage
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
@@ -19,7 +18,8 @@ from ..filters import CustomerFilter
 from ..forms import SummaryParamsForm
 from ..models import Customer, GroupDaily, GroupHalfHour
 from ..queries import CustomerQuerySet
-from ..tables import CountedPaginator, CustomerTable, csv_safe, percent_text
+from ..csv_export import streamed_csv
+from ..tables import CountedPaginator, CustomerTable, percent_text
 from ..units import HALF_HOURS_PER_DAY, HOURS_PER_READING, kw, kwh
 
 BUCKET_TITLES = {"day": "Day", "week": "Week starting (Monday)", "month": "Month"}
@@ -238,17 +238,12 @@ def _as_date(value) -> date:
     return value.date() if hasattr(value, "date") and callable(value.date) else value
 
 
-def _csv_export(request: HttpRequest, selection: Selection | None) -> HttpResponse:
+def _csv_export(request: HttpRequest, selection: Selection | None) -> StreamingHttpResponse:
     """Every customer of the filter, sorted as on the page, with all columns and units in the headers
-    (only the headers while nothing has been imported)."""
+    (only the headers while nothing has been imported), streamed as the rows are read."""
     if selection is None:
         table, name = CustomerTable(Customer.objects.none().with_period_totals(), days=1), "customers.csv"
     else:
         table = _customer_table(request, selection)["table"]
         name = f"customers_{selection.start.isoformat()}_{selection.end.isoformat()}.csv"
-    response = HttpResponse(content_type="text/csv; charset=utf-8",
-                            headers={"Content-Disposition": f'attachment; filename="{name}"'})
-    writer = csv.writer(response)
-    for row in table.export_rows():
-        writer.writerow([csv_safe(cell) for cell in row])
-    return response
+    return streamed_csv(table.export_rows(), name)
