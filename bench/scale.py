@@ -14,7 +14,9 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from run import (
@@ -77,6 +79,28 @@ def database(backend: str, size: int) -> tuple[str, bool]:
 def mark_imported(backend: str, size: int) -> None:
     commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=REPO).stdout.strip()
     (SCALE_DIR / f"{backend}-{size}.imported").write_text(commit)
+
+
+@contextmanager
+def largest_size(path: Path):
+    """Samples `path`'s size while the block runs; yields a dict whose "bytes" is the largest seen."""
+    seen = {"bytes": 0}
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.5):
+            try:
+                seen["bytes"] = max(seen["bytes"], path.stat().st_size)
+            except OSError:
+                pass
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        yield seen
+    finally:
+        done.set()
+        sampler.join()
 
 
 def urls(customer_id: int) -> list[tuple[str, str, dict]]:
@@ -146,7 +170,13 @@ def main(scale: int) -> None:
             url, imported = database(backend, size)
             if not imported:
                 say(f"import {size}x on {backend} ...")
-                run = timed_import(data_dir, url, f"scale-import-{backend}-{size}")
+                # The run is one transaction: on SQLite its WAL holds every page it writes until the end.
+                wal = Path(url.removeprefix("sqlite:///") + "-wal") if backend == "sqlite" else Path("/nonexistent")
+                with largest_size(wal) as largest_wal:
+                    run = timed_import(data_dir, url, f"scale-import-{backend}-{size}")
+                if backend == "sqlite":
+                    run["largest_wal_mb"] = largest_wal["bytes"] / 2**20
+                    run["database_mb"] = Path(url.removeprefix("sqlite:///")).stat().st_size / 2**20
                 if run["returncode"]:
                     raise SystemExit(f"the {size}x import on {backend} failed: {run.get('error')}")
                 run["rows_per_second"] = run["readings_stored"] / run["seconds"]
@@ -162,9 +192,10 @@ def main(scale: int) -> None:
     for backend in backends:
         one, many = results["imports"].get(f"{backend}/1"), results["imports"].get(f"{backend}/{scale}")
         if one and many:
-            table(["database", "size", "rows", "seconds", "rows/s", "peak RSS MB"], [
+            table(["database", "size", "rows", "seconds", "rows/s", "peak RSS MB", "largest WAL MB", "database MB"], [
                 [backend, f"{size}x", f"{run['readings_stored']:,}", f"{run['seconds']:.1f}",
-                 f"{run['rows_per_second']:,.0f}", f"{run['peak_rss_mb']:.0f}"] for size, run in ((1, one), (scale, many))
+                 f"{run['rows_per_second']:,.0f}", f"{run['peak_rss_mb']:.0f}", f"{run.get('largest_wal_mb', 0):.0f}",
+                 f"{run.get('database_mb', 0):.0f}"] for size, run in ((1, one), (scale, many))
             ])
             targets.check(f"{backend}: import rows/s at 1x / at {scale}x", one["rows_per_second"] / many["rows_per_second"],
                           IMPORT_RATE_RATIO, "x")
