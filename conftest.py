@@ -96,3 +96,24 @@ def page(browser, live_server):
     yield tab
     context.close()
     assert errors == [], "the page logged errors:\n" + "\n".join(errors)
+
+
+AXE = REPO_DIR / "node_modules" / "axe-core" / "axe.min.js"
+# What a test fails on: issues axe rates as blocking or badly hindering someone's use of the page.
+AXE_FAILING_IMPACTS = ("serious", "critical")
+
+
+def assert_accessible(tab) -> None:
+    """axe-core's audit of the page as it is now finds nothing serious or critical. The script is run
+    through the DevTools protocol, which the page's Content-Security-Policy does not govern."""
+    if not tab.evaluate("() => Boolean(window.axe)"):
+        tab.evaluate(AXE.read_text())
+    found = tab.evaluate(
+        """async (impacts) => {
+            const results = await axe.run(document, {resultTypes: ["violations"]});
+            return results.violations.filter((v) => impacts.includes(v.impact)).map(
+                (v) => `${v.impact} ${v.id}: ${v.help} at ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}`);
+        }""",
+        list(AXE_FAILING_IMPACTS),
+    )
+    assert found == [], f"axe-core found at {tab.url}:\n" + "\n".join(found)

@@ -31,6 +31,47 @@ def granularity_field(choices: list[tuple[str, str]]) -> NamedChoiceField:
     )
 
 
+def page_field() -> forms.IntegerField:
+    return forms.IntegerField(
+        required=False, min_value=1,
+        error_messages=dict.fromkeys(
+            ("invalid", "min_value"), "The page must be a whole number from 1: showing the first page."),
+    )
+
+
+class ParamsForm(forms.Form):
+    """Query-string parameters: each bad one is left out of cleaned_data, and named by notices()."""
+
+    def notices(self) -> list[str]:
+        self.is_valid()
+        return [message for errors in self.errors.values() for message in errors]
+
+
+class ImportRunsParamsForm(ParamsForm):
+    page = page_field()
+
+
+class ImportRunParamsForm(ParamsForm):
+    """The files of one import run: a page, and optionally one status."""
+
+    page = page_field()
+    status = NamedChoiceField(
+        choices=[("", "All")], required=False,
+        error_messages={"invalid_choice": "Status “%(value)s” is not a file status: showing every file."},
+    )
+
+    def __init__(self, *args, statuses: list[tuple[str, str]], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [("", "All"), *statuses]
+
+
+class ImportFileParamsForm(ParamsForm):
+    """A file's rejected rows and superseded duplicates, each paged on its own."""
+
+    page = page_field()
+    superseded_page = page_field()
+
+
 class PeriodForm(forms.Form):
     """An inclusive period (`from`, `to`) and a chart granularity: the parameters every page shares.
 
@@ -149,11 +190,7 @@ class SummaryParamsForm(PeriodForm):
             f"Rows per page must be a whole number from 1 to {MAX_PER_PAGE}: showing {DEFAULT_PER_PAGE}.",
         ),
     )
-    page = forms.IntegerField(
-        required=False, min_value=1,
-        error_messages=dict.fromkeys(
-            ("invalid", "min_value"), "The page must be a whole number from 1: showing the first page."),
-    )
+    page = page_field()
 
     def params(self) -> dict:
         period = super().params()  # validates the form

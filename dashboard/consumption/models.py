@@ -155,6 +155,11 @@ class ImportRun(models.Model):
     def __str__(self) -> str:
         return f"Import {self.pk} ({self.status})"
 
+    @property
+    def seconds(self) -> float | None:
+        """How long the run took, the commit included; None while it has not finished."""
+        return (self.finished_at - self.started_at).total_seconds() if self.finished_at else None
+
 
 class ImportFile(models.Model):
     class Status(models.TextChoices):

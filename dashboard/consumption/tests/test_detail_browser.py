@@ -2,6 +2,8 @@
 back and forward. Every test ends with no console error, uncaught exception or CSP violation (see `page`)."""
 import pytest
 
+from conftest import assert_accessible
+
 from .test_detail import CUSTOMER, make_customers
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -54,6 +56,7 @@ def test_it_draws_every_chart_with_data(detail):
     heatmap = chart(detail, "heatmap-data")
     assert heatmap["type"] == "matrix" and heatmap["points"] == [149] and heatmap["drawn"] == 149
     assert detail.external_requests == []
+    assert_accessible(detail)
 
 
 def test_it_switches_granularity_through_xhr_and_pushes_the_url(detail, live_server):

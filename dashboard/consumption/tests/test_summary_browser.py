@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from conftest import assert_accessible
 from consumption.imports import import_data
 from consumption.sample_data import generate_sample_data
 
@@ -43,6 +44,7 @@ def test_it_draws_the_chart_without_errors_or_outside_requests(page, live_server
     assert page.locator("h1").inner_text() == "Consumption summary"
     assert page.locator("#customer-table tbody tr").count() == 25
     assert page.external_requests == []
+    assert_accessible(page)
 
 
 def test_it_filters_by_area_through_htmx_and_goes_back_and_forward(page, live_server, sample_data):
@@ -57,6 +59,7 @@ def test_it_filters_by_area_through_htmx_and_goes_back_and_forward(page, live_se
     assert set(table_column(page, 2)) == {"a1"}
     assert page.url.endswith("/summary/?area=a1&granularity=day")  # empty fields left out
     assert page.evaluate("window.loadedOnce") is True
+    assert_accessible(page)
 
     page.go_back()
     page.wait_for_function(first_total_is(all_areas_total))
