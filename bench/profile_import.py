@@ -106,7 +106,7 @@ def main() -> None:
         (held, "_write_records", "records: ImportFile, rejected, superseded rows, customer totals (batched)"),
         (rules._Import, "_replace_readings", "rest of replacing readings (delete old readings, build records)"),
         (rules._Import, "_import_customers", "customers (user_data.csv)"),
-        (rules, "_finish", "ImportRun record"),
+        (rules, "finish_run", "ImportRun record"),
         # The run's single transaction ends in connection.commit(), called by transaction.atomic;
         # on PostgreSQL that is also when deferred constraint checks run.
         (connections[DEFAULT_DB_ALIAS], "commit", "commit"),

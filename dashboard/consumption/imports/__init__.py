@@ -6,6 +6,7 @@ its implementations.
 """
 from .folder import FatalImportError
 from .held import Limits
-from .rules import ImportReport, Progress, import_data
+from .rules import Progress, import_data
+from .run import ImportReport
 
 __all__ = ["FatalImportError", "ImportReport", "Limits", "Progress", "import_data"]

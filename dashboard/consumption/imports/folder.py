@@ -52,8 +52,8 @@ def read_folder(data_dir: Path) -> Folder:
     entries = _entries(consumption_path)
     files, skipped = _customer_files(entries or [], customers.customers)
     return Folder(
-        customers_path, customers, hashlib.sha256(data).hexdigest(), consumption_path, entries is not None,
-        files, skipped,
+        customers_path=customers_path, customers=customers, customers_sha256=hashlib.sha256(data).hexdigest(),
+        consumption_path=consumption_path, consumption_found=entries is not None, files=files, skipped=skipped,
     )
 
 

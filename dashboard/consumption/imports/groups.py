@@ -10,6 +10,13 @@ from typing import NamedTuple
 from .rows import DailyRow, Readings
 
 
+class Group(NamedTuple):
+    """Customers of one area on one tariff: the unit the group tables sum over."""
+
+    area: str
+    tariff: str
+
+
 class DayTotal(NamedTuple):
     """What the group sums take of a customer's day; a DailyRow is one too."""
 
@@ -46,8 +53,8 @@ class GroupSums:
     added element-wise in C (`map(add, ...)`) rather than one dictionary update per reading.
     """
 
-    def __init__(self, area: str, tariff: str) -> None:
-        self.area, self.tariff = area, tariff
+    def __init__(self, group: Group) -> None:
+        self.group = group
         self.grid: list[str] = []  # timestamps shared by every reading added so far
         self.grid_wh: list[float] = []
         self.grid_readings = 0  # readings added at each grid timestamp
@@ -91,14 +98,14 @@ class GroupSums:
             sums[0] += wh
             sums[1] += readings
         return [
-            GroupHalfHourRow(self.area, self.tariff, timestamp, wh, readings)
+            GroupHalfHourRow(*self.group, timestamp, wh, readings)
             for timestamp, (wh, readings) in merged.items()
             if readings or wh
         ]
 
     def daily_rows(self) -> list[GroupDailyRow]:
         return [
-            GroupDailyRow(self.area, self.tariff, date, wh, readings, customers)
+            GroupDailyRow(*self.group, date, wh, readings, customers)
             for date, (wh, readings, customers) in self.days.items()
             if readings or customers or wh
         ]

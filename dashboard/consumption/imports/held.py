@@ -6,16 +6,12 @@ its rejected and superseded rows, the customer it is now the source of).
 """
 from dataclasses import dataclass, field
 
-from django.db import connection
-
 from ..models import Customer, DailyConsumption, GroupDaily, GroupHalfHour, ImportFile, ProfileMonth, RejectedRow, SupersededReading
 from ..parsing import Rejected, Superseded
-from .groups import KEY_FIELDS, GroupDailyRow, GroupHalfHourRow, GroupSums
-from .rows import DailyRow, History, ProfileRow
+from .groups import KEY_FIELDS, Group, GroupDailyRow, GroupHalfHourRow, GroupSums
+from .rows import DAILY_COLUMNS, PROFILE_COLUMNS, History
 from .writer import Encoded, Writer
 
-DAILY_COLUMNS = ("customer_id", *DailyRow._fields)
-PROFILE_COLUMNS = ("customer_id", *ProfileRow._fields)
 # What an imported file sets on its customer: the whole-history summary and where it came from.
 CUSTOMER_SOURCE_FIELDS = [*History._fields, "source_file", "source_sha256", "source_policy"]
 
@@ -46,7 +42,7 @@ class HeldRows:
         self.profiles: list[Encoded] = []
         self.group_half_hours: list[GroupHalfHourRow] = []
         self.group_days: list[GroupDailyRow] = []
-        self.shrunk_groups: set[tuple[str, str]] = set()
+        self.shrunk_groups: set[Group] = set()
         self.records: list[FileRecord] = []
         self.record_rows = 0
 
@@ -58,7 +54,7 @@ class HeldRows:
         self.group_half_hours += sums.half_hour_rows()
         self.group_days += sums.daily_rows()
         if sums.shrinks:
-            self.shrunk_groups.add((sums.area, sums.tariff))
+            self.shrunk_groups.add(sums.group)
 
     def add_record(self, record: FileRecord) -> None:
         self.records.append(record)
@@ -86,15 +82,15 @@ class HeldRows:
             writer.add(GroupDaily, GroupDailyRow._fields, KEY_FIELDS, self.group_days)
         if self.shrunk_groups:
             writer.delete_empty_group_rows(sorted(self.shrunk_groups))
-        writer.flush()  # the records below go through the ORM
-        _write_records(self.records)
+        _write_records(writer, self.records)
         self.daily, self.profiles, self.group_half_hours, self.group_days = [], [], [], []
         self.shrunk_groups, self.records, self.record_rows = set(), [], 0
 
 
-def _write_records(held: list[FileRecord]) -> None:
+def _write_records(writer: Writer, held: list[FileRecord]) -> None:
     if not held:
         return
+    writer.flush()  # the records go through the ORM
     records = ImportFile.objects.bulk_create([item.record for item in held], batch_size=500)
     if any(record.pk is None for record in records):  # every supported backend returns the keys
         raise RuntimeError("the database did not return the new ImportFile keys")
@@ -123,14 +119,15 @@ def _write_records(held: list[FileRecord]) -> None:
         if item.source_of is not None:
             item.source_of.source_file = item.record
             sources.append(item.source_of)
-    _update_customers(sources, CUSTOMER_SOURCE_FIELDS)
+    _update_customers(writer, sources, CUSTOMER_SOURCE_FIELDS)
 
 
-def _update_customers(customers: list[Customer], names: list[str]) -> None:
+def _update_customers(writer: Writer, customers: list[Customer], names: list[str]) -> None:
     """Save `names` of each customer with one prepared UPDATE run for all of them: Django's
     bulk_update would build a CASE expression per field and customer."""
     if not customers:
         return
+    connection = writer.connection
     fields = [Customer._meta.get_field(name) for name in names]
     quote = connection.ops.quote_name
     assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
@@ -139,5 +136,5 @@ def _update_customers(customers: list[Customer], names: list[str]) -> None:
         [field.get_db_prep_save(getattr(customer, field.attname), connection) for field in fields] + [customer.pk]
         for customer in customers
     ]
-    with connection.cursor() as cursor:
+    with writer.cursor() as cursor:
         cursor.executemany(sql, rows)

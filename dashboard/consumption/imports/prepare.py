@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..parsing import FileRejected, ParsedReadings, prepare_file
-from .rows import DailyRow, History, Readings, daily_rows, history, profile_rows
+from .rows import DailyRow, History, Readings, daily_rows, history, profile_rows, with_customer
 from .writer import Encoded, Writer
 
 
@@ -15,17 +15,22 @@ from .writer import Encoded, Writer
 class PreparedFile:
     sha256: str
     outcome: ParsedReadings | FileRejected | OSError | None  # None: unchanged since the last import
-    readings: Readings = Readings([], [])
+    readings: Readings = field(default_factory=lambda: Readings([], []))
     days: list[DailyRow] = field(default_factory=list)
     history: History | None = None
     encoded_readings: Encoded | None = None  # None: nothing to store
     encoded_days: Encoded = None
     encoded_profiles: Encoded = None
 
+    @property
+    def unchanged(self) -> bool:
+        """The file is the one the customer's readings came from, under the same duplicate policy."""
+        return self.outcome is None
+
 
 def prepare(customer_id: int, path: Path, known_sha256: str | None, on_duplicate: str, zone: str,
             writer: Writer) -> PreparedFile:
-    """`path` read and parsed under the duplicate policy; only hashed when its SHA-256 is `known_sha256`."""
+    """`path` read, hashed and, unless its SHA-256 is `known_sha256`, parsed under the duplicate policy."""
     sha256, outcome = prepare_file(path, known_sha256, on_duplicate, zone)
     file = PreparedFile(sha256, outcome)
     if isinstance(outcome, ParsedReadings):
@@ -34,8 +39,8 @@ def prepare(customer_id: int, path: Path, known_sha256: str | None, on_duplicate
         file.history = history(readings, file.days)
         if readings.timestamps:
             file.encoded_readings = writer.encode_readings(customer_id, outcome.lines())
-        file.encoded_days = writer.encode_rows([(customer_id, *day) for day in file.days])
-        file.encoded_profiles = writer.encode_rows([(customer_id, *row) for row in profile_rows(readings)])
+        file.encoded_days = writer.encode_rows(with_customer(customer_id, file.days))
+        file.encoded_profiles = writer.encode_rows(with_customer(customer_id, profile_rows(readings)))
     return file
 
 

@@ -56,7 +56,18 @@ class Readings(NamedTuple):
     values: list[float]  # Wh
 
 
+# The tables' columns for these rows: the customer, then the row's own fields.
+DAILY_COLUMNS = ("customer_id", *DailyRow._fields)
+PROFILE_COLUMNS = ("customer_id", *ProfileRow._fields)
+
+
+def with_customer(customer_id: int, rows: list[tuple]) -> list[tuple]:
+    """Rows as the tables take them (DAILY_COLUMNS, PROFILE_COLUMNS)."""
+    return [(customer_id, *row) for row in rows]
+
+
 def daily_rows(readings: Readings) -> list[DailyRow]:
+    """One row per day with readings; `readings` in time order."""
     timestamps, values = readings
     days = []
     start, count = 0, len(timestamps)
@@ -73,6 +84,7 @@ def daily_rows(readings: Readings) -> list[DailyRow]:
 
 
 def profile_rows(readings: Readings) -> list[ProfileRow]:
+    """One row per month, weekday or weekend, and slot with readings; `readings` in time order."""
     timestamps, values = readings
     sums: dict[tuple[str, bool], tuple[list[float], list[int]]] = {}
     full_day = [1] * HALF_HOURS_PER_DAY
@@ -100,9 +112,11 @@ def profile_rows(readings: Readings) -> list[ProfileRow]:
 
 
 def history(readings: Readings, days: list[DailyRow]) -> History:
+    """The whole-history fields of `readings`, in time order, and their daily_rows()."""
     timestamps, values = readings
     if not timestamps:
-        return History(0, 0.0, 0, None, None, None, None)
+        return History(readings_count=0, total_wh=0.0, days_with_data=0, first_reading_at=None,
+                       last_reading_at=None, peak_wh=None, peak_at=None)
     peak_wh = max(values)
     return History(
         readings_count=len(values),

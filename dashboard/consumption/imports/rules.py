@@ -9,56 +9,32 @@
   duplicate policy of the one stored is skipped; a changed file replaces the customer's readings.
 
 For each customer's file:
-- unchanged: recorded, and nothing else;
+- unchanged (the SHA-256 and duplicate policy of the file the customer's readings came from, and
+  the customer in the same group): recorded, and nothing else;
 - parsed: replaces the customer's readings and the rows computed from them, and moves their sums
   from the group they were in to the group they are in;
 - rejected or unreadable: recorded; the customer's readings stay as they were.
 A customer who changed area or tariff takes the sums of their stored readings to the new group,
 with or without a new file.
 """
-import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
 from functools import partial
 from pathlib import Path
 
 from django.conf import settings
 from django.db import connection, transaction
 
-from ..models import (
-    Customer, DailyConsumption, GroupDaily, GroupHalfHour, ImportFile, ImportRun, ProfileMonth, Reading, RejectedRow,
-    SupersededReading,
-)
+from ..models import Customer, ImportFile, ImportRun
 from ..parsing import DUPLICATE_POLICIES, FileRejected, ParsedReadings
 from .folder import FatalImportError, Folder, read_folder
-from .groups import GroupSums
+from .groups import Group, GroupSums
 from .held import FileRecord, HeldRows, Limits
 from .prepare import PreparedFile, prepare, read_ahead
-from .rows import Readings
+from .run import ImportReport, check_tables, fail_run, finish_run, log_completed, start_run
 from .writer import Writer, writer_for
 
-log = logging.getLogger("consumption.import")
 Progress = Callable[[int, int, str], None]  # (files done, files in all, name of the last)
-
-
-@dataclass
-class ImportReport:
-    run_id: int
-    files_imported: int = 0
-    files_unchanged: int = 0
-    files_skipped: int = 0
-    rows_read: int = 0
-    readings_stored: int = 0
-    rows_rejected: int = 0
-    rows_superseded: int = 0
-    seconds: float = 0.0
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def rows_per_second(self) -> float:
-        return self.rows_read / self.seconds if self.seconds else 0.0
 
 
 def import_data(
@@ -70,62 +46,19 @@ def import_data(
         raise FatalImportError(f"--on-duplicate must be one of {', '.join(DUPLICATE_POLICIES)}")
     data_dir = Path(data_dir)
     folder = read_folder(data_dir)
-    _check_tables()
-    ImportRun.objects.filter(status=ImportRun.Status.RUNNING).update(
-        status=ImportRun.Status.INTERRUPTED, message="the run stopped before it finished"
-    )
-    run = ImportRun.objects.create(
-        started_at=datetime.now(), data_dir=str(data_dir.resolve()), on_duplicate=on_duplicate
-    )
-    report = ImportReport(run_id=run.pk)
-    log.info("import started run=%s data_dir=%s on_duplicate=%s", run.pk, data_dir, on_duplicate)
+    check_tables()
+    run, report = start_run(data_dir, on_duplicate)
     try:
         with transaction.atomic():
             with writer_for(connection) as writer:
                 _Import(run, report, on_duplicate, writer, limits).run(folder, progress)
-            _finish(run, report)
+            finish_run(run, report)
     except BaseException as problem:
-        ImportRun.objects.filter(pk=run.pk).update(
-            status=ImportRun.Status.FAILED, finished_at=datetime.now(), message=repr(problem)[:2000]
-        )
-        log.error("import failed run=%s error=%r", run.pk, problem)
+        fail_run(run, problem)
         raise
     report.seconds = time.perf_counter() - started  # the commit included
-    log.info(
-        "import completed run=%s files_imported=%s files_unchanged=%s files_skipped=%s rows_read=%s "
-        "stored=%s rejected=%s superseded=%s seconds=%.2f",
-        run.pk, report.files_imported, report.files_unchanged, report.files_skipped, report.rows_read,
-        report.readings_stored, report.rows_rejected, report.rows_superseded, report.seconds,
-    )
+    log_completed(report)
     return report
-
-
-IMPORT_TABLES = (
-    Customer, Reading, DailyConsumption, ProfileMonth, GroupDaily, GroupHalfHour, ImportRun, ImportFile,
-    RejectedRow, SupersededReading,
-)
-
-
-def _check_tables() -> None:
-    """The database must have been migrated: say so plainly rather than fail on the first query."""
-    missing = sorted({model._meta.db_table for model in IMPORT_TABLES} - set(connection.introspection.table_names()))
-    if missing:
-        raise FatalImportError(
-            f"{connection.settings_dict['NAME']}: the database lacks the table(s) {', '.join(missing)}; "
-            "run `python dashboard/manage.py migrate` first"
-        )
-
-
-def _finish(run: ImportRun, report: ImportReport) -> None:
-    run.status = ImportRun.Status.COMPLETED
-    run.finished_at = datetime.now()
-    for name in (
-        "files_imported", "files_unchanged", "files_skipped", "rows_read", "readings_stored",
-        "rows_rejected", "rows_superseded",
-    ):
-        setattr(run, name, getattr(report, name))
-    run.message = "\n".join(report.notes)
-    run.save()
 
 
 class _Import:
@@ -138,8 +71,8 @@ class _Import:
         self.writer = writer
         self.held = HeldRows(writer, limits)
         self.customers: dict[int, Customer] = {}
-        self.moved: dict[int, tuple[str, str]] = {}  # customer -> the group they were in
-        self.groups: dict[tuple[str, str], GroupSums] = {}  # pending sums of the groups touched
+        self.moved: dict[int, Group] = {}  # customer -> the group they were in
+        self.groups: dict[Group, GroupSums] = {}  # pending sums of the groups touched
 
     def run(self, folder: Folder, progress: Progress | None) -> None:
         self._import_customers(folder)
@@ -147,8 +80,9 @@ class _Import:
             self._record_skipped(entry.path, entry.status, entry.note, customer_id=entry.customer_id)
             self._write_if_full()
         with_file = {file.customer_id for file in folder.files}
-        for customer_id in self.moved.keys() - with_file:
-            self._move_group(self.customers[customer_id])
+        for customer_id in self.moved:  # in user_data.csv's order, so sums add up the same way each run
+            if customer_id not in with_file:
+                self._move_group(self.customers[customer_id])
         prepared = read_ahead(
             partial(prepare, on_duplicate=self.on_duplicate, zone=settings.TIME_ZONE, writer=self.writer),
             ((file.customer_id, file.path, self._known_sha256(file.customer_id)) for file in folder.files),
@@ -156,9 +90,9 @@ class _Import:
         group = None
         for done, (file, prepared_file) in enumerate(zip(folder.files, prepared), start=1):
             customer = self.customers[file.customer_id]
-            if (customer.area, customer.tariff) != group:  # files come group by group
+            if group_of(customer) != group:  # files come group by group
                 self._hold_groups()
-                group = (customer.area, customer.tariff)
+                group = group_of(customer)
             self._import_file(customer, file.path, prepared_file)
             self._write_if_full()
             if progress:
@@ -186,7 +120,7 @@ class _Import:
                 customer = Customer(id=customer_id, area=area, tariff=tariff)
                 new.append(customer)
             elif (customer.area, customer.tariff) != (area, tariff):
-                self.moved[customer_id] = (customer.area, customer.tariff)
+                self.moved[customer_id] = group_of(customer)
                 customer.area, customer.tariff = area, tariff
                 changed.append(customer)
             self.customers[customer_id] = customer
@@ -213,7 +147,7 @@ class _Import:
 
     def _import_file(self, customer: Customer, path: Path, file: PreparedFile) -> None:
         outcome = file.outcome
-        if outcome is None:
+        if file.unchanged:
             self.report.files_unchanged += 1
             self.held.add_record(FileRecord(ImportFile(
                 run=self.run_record, path=str(path), customer_id=customer.pk, sha256=file.sha256,
@@ -238,13 +172,13 @@ class _Import:
     def _replace_readings(self, customer: Customer, path: Path, file: PreparedFile) -> None:
         parsed = file.outcome
         if customer.readings_count:
-            old_group = self.moved.get(customer.pk, (customer.area, customer.tariff))
-            self._group(*old_group).add(self._stored(customer), self.writer.stored_days(customer.pk), -1)
+            old_group = self.moved.get(customer.pk, group_of(customer))
+            self._group(old_group).add(self.writer.stored_readings(customer.pk), self.writer.stored_days(customer.pk), -1)
             self.writer.delete_customer_rows(customer.pk)
         if file.encoded_readings is not None:
             self.writer.write_readings(file.encoded_readings)
         self.held.add_customer_rows(file.encoded_days, file.encoded_profiles)
-        self._group(customer.area, customer.tariff).add(file.readings, file.days, +1)
+        self._group(group_of(customer)).add(file.readings, file.days, +1)
         for name, value in file.history._asdict().items():
             setattr(customer, name, value)
         customer.source_sha256 = file.sha256
@@ -267,9 +201,9 @@ class _Import:
         """Move the sums of a customer's stored readings to their new group, if they changed group."""
         if customer.pk not in self.moved or not customer.readings_count:
             return
-        readings, days = self._stored(customer), self.writer.stored_days(customer.pk)
-        self._group(*self.moved[customer.pk]).add(readings, days, -1)
-        self._group(customer.area, customer.tariff).add(readings, days, +1)
+        readings, days = self.writer.stored_readings(customer.pk), self.writer.stored_days(customer.pk)
+        self._group(self.moved[customer.pk]).add(readings, days, -1)
+        self._group(group_of(customer)).add(readings, days, +1)
 
     def _record_skipped(self, path: Path, status: str, note: str, rejected=(), **fields) -> None:
         self.report.files_skipped += 1
@@ -279,11 +213,8 @@ class _Import:
 
     # Groups and held rows -----------------------------------------------------------------------
 
-    def _stored(self, customer: Customer) -> Readings:
-        return self.writer.stored_readings(customer.pk)
-
-    def _group(self, area: str, tariff: str) -> GroupSums:
-        return self.groups.setdefault((area, tariff), GroupSums(area, tariff))
+    def _group(self, group: Group) -> GroupSums:
+        return self.groups.setdefault(group, GroupSums(group))
 
     def _hold_groups(self) -> None:
         """Hold the pending groups' sums as rows, written with the other held rows."""
@@ -294,3 +225,7 @@ class _Import:
     def _write_if_full(self) -> None:
         if self.held.full:
             self.held.write()
+
+
+def group_of(customer: Customer) -> Group:
+    return Group(customer.area, customer.tariff)

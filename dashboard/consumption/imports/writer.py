@@ -11,8 +11,8 @@ from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from ..models import Customer, DailyConsumption, GroupDaily, GroupHalfHour, ProfileMonth, Reading
-from .groups import DayTotal
+from ..models import DailyConsumption, GroupDaily, GroupHalfHour, ProfileMonth, Reading
+from .groups import DayTotal, Group
 from .rows import Readings, as_readings
 
 # Rows as one database takes them in bulk: only the writer that encoded them reads them.
@@ -24,7 +24,7 @@ class Writer(ABC):
         self.connection = connection
         self.tables = {
             model: connection.ops.quote_name(model._meta.db_table)
-            for model in (Reading, DailyConsumption, ProfileMonth, GroupDaily, GroupHalfHour, Customer)
+            for model in (Reading, DailyConsumption, ProfileMonth, GroupDaily, GroupHalfHour)
         }
 
     def __enter__(self) -> "Writer":
@@ -100,7 +100,7 @@ class Writer(ABC):
             for model in (Reading, DailyConsumption, ProfileMonth):
                 cursor.execute(f"DELETE FROM {self.tables[model]} WHERE customer_id = %s", [customer_id])
 
-    def delete_empty_group_rows(self, groups: list[tuple[str, str]]) -> None:
+    def delete_empty_group_rows(self, groups: list[Group]) -> None:
         """Group rows left with no readings once readings were taken out of these groups."""
         with self.cursor() as cursor:
             for model in (GroupHalfHour, GroupDaily):

@@ -13,8 +13,11 @@ def fill_from_readings(apps, schema_editor):
     ProfileMonth = apps.get_model("consumption", "ProfileMonth")
     for customer_id in Customer.objects.filter(readings_count__gt=0).values_list("id", flat=True):
         rows = Reading.objects.filter(customer_id=customer_id).order_by("timestamp").values_list("timestamp", "wh")
+        # Field by field: the historical model has the fields of this migration, whatever ProfileRow has since.
         ProfileMonth.objects.bulk_create(
-            ProfileMonth(customer_id=customer_id, **row._asdict()) for row in profile_rows(as_readings(rows))
+            ProfileMonth(customer_id=customer_id, month=row.month, weekend=row.weekend, slot=row.slot, wh=row.wh,
+                         readings=row.readings)
+            for row in profile_rows(as_readings(rows))
         )
 
 

@@ -6,12 +6,11 @@ import pytest
 from django.db import connection, transaction
 
 from consumption.imports.groups import GroupDailyRow
-from consumption.imports.held import DAILY_COLUMNS
 from consumption.imports.postgres import PostgresWriter
-from consumption.imports.rows import Readings
+from consumption.imports.rows import DAILY_COLUMNS, PROFILE_COLUMNS, Readings
 from consumption.imports.sqlite import SQLiteWriter
 from consumption.imports.writer import writer_for
-from consumption.models import DailyConsumption, GroupDaily, Reading
+from consumption.models import Customer, DailyConsumption, GroupDaily, ProfileMonth, Reading
 
 from .factories import CustomerFactory
 
@@ -38,17 +37,34 @@ def test_it_stores_readings_of_several_customers_and_reads_each_back_as_written(
     assert Reading.objects.count() == 3
 
 
-def test_it_inserts_several_batches_of_rows_in_one_call():
+def test_it_inserts_several_batches_of_rows_in_one_call_each_column_in_its_place():
     customer = CustomerFactory()
     batches = [
-        [(customer.pk, f"2016-07-{day}", 10.0 * day, 48, 1.0, f"2016-07-{day} 12:00:00", None)] for day in (15, 16)
+        [(customer.pk, "2016-07-15", 150.0, 48, 9.5, "2016-07-15 12:00:00", 1.25)],
+        [],  # a file with no days, between two with days
+        [(customer.pk, "2016-07-16", 160.0, 7, 9.0, "2016-07-16 00:30:00", None)],
     ]
     with transaction.atomic(), writer_for(connection) as writer:
         writer.insert(DailyConsumption, DAILY_COLUMNS, [writer.encode_rows(rows) for rows in batches])
-        writer.insert(DailyConsumption, DAILY_COLUMNS, [writer.encode_rows([])])  # nothing, and no error
-        assert [(str(day.date), day.wh) for day in writer.stored_days(customer.pk)] == [
-            ("2016-07-15", 150.0), ("2016-07-16", 160.0)]
-    assert DailyConsumption.objects.filter(base_wh__isnull=True).count() == 2
+        writer.insert(ProfileMonth, PROFILE_COLUMNS, [writer.encode_rows([(customer.pk, "2016-07-01", True, 47, 2.5, 3)])])
+    assert [
+        (str(day.date), day.wh, day.readings, day.peak_wh, str(day.peak_at), day.base_wh)
+        for day in DailyConsumption.objects.order_by("date")
+    ] == [("2016-07-15", 150.0, 48, 9.5, "2016-07-15 12:00:00", 1.25), ("2016-07-16", 160.0, 7, 9.0, "2016-07-16 00:30:00", None)]
+    assert list(ProfileMonth.objects.values_list("month", "weekend", "slot", "wh", "readings")) == [
+        (date(2016, 7, 1), True, 47, 2.5, 3)]
+
+
+def test_readings_stream_again_after_other_statements_and_are_kept_when_the_writer_closes():
+    first, second = CustomerFactory(), CustomerFactory()
+    with transaction.atomic(), writer_for(connection) as writer:
+        writer.write_readings(writer.encode_readings(first.pk, ["2016-07-15 00:00:00,1"]))
+        writer.flush()
+        Customer.objects.filter(pk=first.pk).update(readings_count=1)  # the connection, used by others
+        writer.write_readings(writer.encode_readings(second.pk, ["2016-07-15 00:00:00,2"]))
+        writer.write_readings(writer.encode_readings(first.pk, ["2016-07-15 00:30:00,3"]))
+        # The block ends with readings still streaming.
+    assert sorted(Reading.objects.values_list("customer_id", "wh")) == [(first.pk, 1.0), (first.pk, 3.0), (second.pk, 2.0)]
 
 
 def test_add_sums_onto_stored_rows_and_sums_a_key_repeated_in_one_call():
@@ -94,10 +110,12 @@ def test_sqlite_binds_each_customers_readings_as_one_json_array():
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's writer")
 def test_postgresql_streams_readings_as_copy_text_and_a_malformed_one_fails_the_run():
+    from psycopg.errors import InvalidTextRepresentation
+
     customer = CustomerFactory()
     writer = PostgresWriter(connection)
     assert writer.encode_readings(7, ["2016-07-15 00:00:00,1"]) == "7\t2016-07-15 00:00:00\t1\n"
-    with pytest.raises(Exception, match="invalid input syntax"):
+    with pytest.raises(InvalidTextRepresentation):
         with transaction.atomic(), writer:
             writer.write_readings(writer.encode_readings(customer.pk, ["2016-07-15 00:00:00,not a number"]))
     assert not Reading.objects.exists()

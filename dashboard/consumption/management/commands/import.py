@@ -2,6 +2,7 @@
 import logging
 
 from django.conf import settings
+from django.core import checks
 from django.core.management.base import BaseCommand, CommandError
 
 from consumption.imports import FatalImportError, ImportReport, import_data
@@ -10,6 +11,8 @@ from consumption.parsing import DUPLICATE_POLICIES
 
 class Command(BaseCommand):
     help = "Import data/user_data.csv and data/consumption/<id>.csv into the database."
+    # The import renders no page: the URL and template checks, which load every view, are not its concern.
+    requires_system_checks = [checks.Tags.models]
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--data-dir", default=str(settings.DATA_DIR), help="folder to import (default: %(default)s)")
