@@ -67,13 +67,13 @@ USE_TZ = False
 USE_I18N = False
 LANGUAGE_CODE = "en-gb"
 
+# Apps whose templates, template tags or models the project uses. django-tables2 and django-filter
+# serve as libraries only (the pages write their own markup), so every command need not load them.
 INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
     "template_partials",
-    "django_tables2",
-    "django_filters",
     "consumption",
 ]
 

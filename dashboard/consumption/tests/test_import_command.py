@@ -596,23 +596,6 @@ def test_an_unmigrated_database_is_a_fatal_problem_named_plainly(tmp_path, data_
     assert "Traceback" not in result.stderr
 
 
-def test_the_import_command_runs_without_the_web_apps_and_imports_everything(tmp_path, data_dir):
-    """manage.py starts `import` without the web pages' apps; the pages keep them."""
-    folder = data_dir(CUSTOMERS, {"3000.csv": readings_csv(*day("2016-07-15", [1.5] * 48))})
-    database_url = f"sqlite:///{tmp_path / 'batch.sqlite3'}"
-    assert manage_py("migrate", "-v", "0", database_url=database_url).returncode == 0
-    result = manage_py("import", "--data-dir", str(folder), database_url=database_url)
-    assert result.returncode == 0, result.stderr
-    assert "readings stored 48" in result.stdout
-    apps = manage_py("shell", "-c", "from django.conf import settings; print(settings.INSTALLED_APPS)",
-                     database_url=database_url)
-    assert "django_tables2" in apps.stdout  # every other command, the server included, has them
-    import sqlite3
-
-    with sqlite3.connect(tmp_path / "batch.sqlite3") as db:
-        assert db.execute("SELECT count(*), sum(wh) FROM consumption_reading").fetchone() == (48, 72.0)
-
-
 def test_digits_of_other_scripts_and_unusual_iso_forms_are_stored_in_canonical_form(data_dir):
     rows = [
         ("2016-07-15 00:00:00", "1\u0662"),  # Arabic-Indic two: Python reads 12
