@@ -4,7 +4,6 @@ Each rule returns alerts with a kind, a start and end, a magnitude and one sente
 check against the chart. A rule that compares with the past needs that past: where a customer's
 history is too short for it, the rule says so (`Findings.unjudged`) instead of guessing.
 """
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from itertools import groupby
@@ -131,10 +130,23 @@ def _runs(readings: Readings, thresholds: Thresholds) -> list[Alert]:
     """Runs of consecutive half hours with one value: zero for long enough, or any other value for
     long enough to be a stuck meter."""
     alerts = []
-    for (value, _), run in groupby(_consecutive(readings), key=lambda item: item[0]):
-        run = list(run)
-        start, end = run[0][1], run[-1][1]
-        length = len(run)
+    shortest = min(thresholds.zero_run_half_hours, thresholds.flat_line_half_hours)
+    timestamps, values = readings
+    index = 0
+    # Runs of equal values first, in C; only a long one has its half hours checked for gaps.
+    for value, equal in groupby(values):
+        length = sum(1 for _ in equal)
+        if length >= shortest:
+            alerts += _run_alerts(value, timestamps[index:index + length], thresholds)
+        index += length
+    return alerts
+
+
+def _run_alerts(value: float, timestamps: list[str], thresholds: Thresholds) -> list[Alert]:
+    """Alerts for one run of equal readings, split where a half hour is missing."""
+    alerts = []
+    for stretch in _unbroken(timestamps):
+        start, end, length = stretch[0], stretch[-1], len(stretch)
         if value == 0 and length >= thresholds.zero_run_half_hours:
             alerts.append(Alert(ZERO_RUN, start, end, length,
                                 f"No consumption for {length} half hours ({length * HOURS_PER_READING:g} h) "
@@ -146,16 +158,16 @@ def _runs(readings: Readings, thresholds: Thresholds) -> list[Alert]:
     return alerts
 
 
-def _consecutive(readings: Readings) -> Iterable[tuple[tuple[float, int], str]]:
-    """((value, stretch), timestamp) per reading, where `stretch` numbers the runs of half hours that
-    follow each other with no gap, so that equal values either side of a gap are not one run."""
-    stretch, previous = 0, None
-    for timestamp, value in zip(*readings):
+def _unbroken(timestamps: list[str]) -> list[list[str]]:
+    """`timestamps` (in time order) cut wherever the next is not the following half hour."""
+    stretches, previous = [], None
+    for timestamp in timestamps:
         moment = datetime.fromisoformat(timestamp)
-        if previous is not None and moment - previous != HALF_HOUR:
-            stretch += 1
+        if previous is None or moment - previous != HALF_HOUR:
+            stretches.append([])
+        stretches[-1].append(timestamp)
         previous = moment
-        yield (value, stretch), timestamp
+    return stretches
 
 
 def _gaps(days: list[DailyRow], thresholds: Thresholds) -> list[Alert]:
