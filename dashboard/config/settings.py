@@ -169,6 +169,10 @@ CACHES = {
     }
 }
 
+# Where the import's alert rules draw their lines, by name (consumption.alerts.Thresholds): for
+# example {"spike_ratio": 3.0}. A name not given keeps its default.
+ALERT_THRESHOLDS: dict = {}
+
 DATA_DIR = Path(os.environ.get("DATA_DIR", REPO_DIR / "data"))
 
 # Production security, switchable for deployments behind TLS.

@@ -9,8 +9,12 @@ from datetime import date, datetime, timedelta
 from itertools import groupby
 from typing import NamedTuple
 
-from .imports.rows import DailyRow, Readings
+from typing import TYPE_CHECKING
+
 from .units import HOURS_PER_READING, kw, kwh
+
+if TYPE_CHECKING:  # the import package, which runs these rules, needs the models, which need ALERT_KINDS
+    from .imports.rows import DailyRow, Readings
 
 BASE_LOAD_JUMP = "base_load_jump"
 SPIKE_DAY = "spike_day"
@@ -19,6 +23,11 @@ ZERO_RUN = "zero_run"
 GAP = "gap"
 REJECTED_ROWS = "rejected_rows"
 SUPERSEDED = "superseded"
+# Each kind's code, as stored, and its name on the pages.
+ALERT_KINDS = {
+    BASE_LOAD_JUMP: "base-load jump", SPIKE_DAY: "spike day", FLAT_LINE: "flat line", ZERO_RUN: "zero run",
+    GAP: "gap", REJECTED_ROWS: "rejected rows", SUPERSEDED: "superseded duplicates",
+}
 HALF_HOUR = timedelta(hours=HOURS_PER_READING)
 
 
@@ -36,7 +45,9 @@ class Thresholds:
     history_weeks: int = 4  # the past the base-load and spike rules compare with
 
 
-class Alert(NamedTuple):
+class AlertRow(NamedTuple):
+    """One alert, as found in a customer's readings."""
+
     kind: str
     start: str  # a date 'YYYY-MM-DD', or a half hour 'YYYY-MM-DD HH:MM:SS'
     end: str
@@ -48,11 +59,11 @@ class Alert(NamedTuple):
 
 @dataclass
 class Findings:
-    alerts: list[Alert] = field(default_factory=list)
+    alerts: list[AlertRow] = field(default_factory=list)
     unjudged: list[str] = field(default_factory=list)  # kinds the history is too short for
 
 
-def find_alerts(readings: Readings, days: list[DailyRow], thresholds: Thresholds = Thresholds(),
+def find_alerts(readings: "Readings", days: "list[DailyRow]", thresholds: Thresholds = Thresholds(),
                 rejected_rows: int = 0, superseded: int = 0) -> Findings:
     """Every alert in one customer's readings (in time order) and their daily rows, and the counts of
     rows their file had turned away."""
@@ -66,16 +77,16 @@ def find_alerts(readings: Readings, days: list[DailyRow], thresholds: Thresholds
     findings.alerts += _runs(readings, thresholds)
     findings.alerts += _gaps(days, thresholds)
     if days and rejected_rows:
-        findings.alerts.append(Alert(REJECTED_ROWS, days[0].date, days[-1].date, rejected_rows,
+        findings.alerts.append(AlertRow(REJECTED_ROWS, days[0].date, days[-1].date, rejected_rows,
                                      f"The import rejected {rejected_rows} row(s) of this customer's file."))
     if days and superseded:
-        findings.alerts.append(Alert(SUPERSEDED, days[0].date, days[-1].date, superseded,
+        findings.alerts.append(AlertRow(SUPERSEDED, days[0].date, days[-1].date, superseded,
                                      f"{superseded} half hour(s) of this customer's file were given more than "
                                      "once with different values; the duplicate policy kept one of each."))
     return findings
 
 
-def _base_load_jumps(days: list[DailyRow], thresholds: Thresholds) -> list[Alert] | None:
+def _base_load_jumps(days: "list[DailyRow]", thresholds: Thresholds) -> list[AlertRow] | None:
     """Weeks (from Monday) whose mean daily base load rose by the ratio and the kW against the mean
     over the previous weeks' days; None if no week has a full past to compare with."""
     weeks: dict[date, list[float]] = {}
@@ -91,7 +102,7 @@ def _base_load_jumps(days: list[DailyRow], thresholds: Thresholds) -> list[Alert
         before = kw(_mean([base for week in past for base in week]))
         now = kw(_mean(bases))
         if now >= thresholds.base_load_ratio * before and now - before >= thresholds.base_load_rise_kw:
-            alerts.append(Alert(
+            alerts.append(AlertRow(
                 BASE_LOAD_JUMP, monday.isoformat(), (monday + timedelta(days=6)).isoformat(), now - before,
                 f"Base load rose from {before:.2f} kW to {now:.2f} kW in the week of {_day_text(monday)} "
                 f"({_against(now, before)} the previous {thresholds.history_weeks} weeks).",
@@ -102,7 +113,7 @@ def _base_load_jumps(days: list[DailyRow], thresholds: Thresholds) -> list[Alert
 _base_load_jumps.kind = BASE_LOAD_JUMP
 
 
-def _spike_days(days: list[DailyRow], thresholds: Thresholds) -> list[Alert] | None:
+def _spike_days(days: "list[DailyRow]", thresholds: Thresholds) -> list[AlertRow] | None:
     """Days whose consumption is the ratio and the kWh above the mean of the same weekday in the
     previous weeks; None if no day has all of those to compare with."""
     by_date = {date.fromisoformat(day.date): day.wh for day in days}
@@ -115,7 +126,7 @@ def _spike_days(days: list[DailyRow], thresholds: Thresholds) -> list[Alert] | N
         usual = kwh(_mean(past))
         today = kwh(wh)
         if today >= thresholds.spike_ratio * usual and today - usual >= thresholds.spike_rise_kwh:
-            alerts.append(Alert(
+            alerts.append(AlertRow(
                 SPIKE_DAY, when.isoformat(), when.isoformat(), today - usual,
                 f"{today:.1f} kWh on {when:%A} {_day_text(when)}, {_against(today, usual)} the mean of the "
                 f"previous {thresholds.history_weeks} {when:%A}s ({usual:.1f} kWh).",
@@ -126,7 +137,7 @@ def _spike_days(days: list[DailyRow], thresholds: Thresholds) -> list[Alert] | N
 _spike_days.kind = SPIKE_DAY
 
 
-def _runs(readings: Readings, thresholds: Thresholds) -> list[Alert]:
+def _runs(readings: "Readings", thresholds: Thresholds) -> list[AlertRow]:
     """Runs of consecutive half hours with one value: zero for long enough, or any other value for
     long enough to be a stuck meter."""
     alerts = []
@@ -142,17 +153,17 @@ def _runs(readings: Readings, thresholds: Thresholds) -> list[Alert]:
     return alerts
 
 
-def _run_alerts(value: float, timestamps: list[str], thresholds: Thresholds) -> list[Alert]:
+def _run_alerts(value: float, timestamps: list[str], thresholds: Thresholds) -> list[AlertRow]:
     """Alerts for one run of equal readings, split where a half hour is missing."""
     alerts = []
     for stretch in _unbroken(timestamps):
         start, end, length = stretch[0], stretch[-1], len(stretch)
         if value == 0 and length >= thresholds.zero_run_half_hours:
-            alerts.append(Alert(ZERO_RUN, start, end, length,
+            alerts.append(AlertRow(ZERO_RUN, start, end, length,
                                 f"No consumption for {length} half hours ({length * HOURS_PER_READING:g} h) "
                                 f"from {_moment_text(start)} to {_moment_text(end)}."))
         elif value != 0 and length >= thresholds.flat_line_half_hours:
-            alerts.append(Alert(FLAT_LINE, start, end, length,
+            alerts.append(AlertRow(FLAT_LINE, start, end, length,
                                 f"The same reading, {value:g} Wh, for {length} half hours in a row from "
                                 f"{_moment_text(start)} to {_moment_text(end)}: a stuck meter?"))
     return alerts
@@ -170,14 +181,14 @@ def _unbroken(timestamps: list[str]) -> list[list[str]]:
     return stretches
 
 
-def _gaps(days: list[DailyRow], thresholds: Thresholds) -> list[Alert]:
+def _gaps(days: "list[DailyRow]", thresholds: Thresholds) -> list[AlertRow]:
     alerts = []
     dates = [date.fromisoformat(day.date) for day in days]
     for before, after in zip(dates, dates[1:]):
         missing = (after - before).days - 1
         if missing >= thresholds.gap_days:
             first, last = before + timedelta(days=1), after - timedelta(days=1)
-            alerts.append(Alert(GAP, first.isoformat(), last.isoformat(), missing,
+            alerts.append(AlertRow(GAP, first.isoformat(), last.isoformat(), missing,
                                 f"No reading on {missing} day(s), from {_day_text(first)} to {_day_text(last)}."))
     return alerts
 

@@ -5,7 +5,9 @@ written only by the importer, in the same transaction as the readings they summa
 """
 from django.db import models
 
+from .alerts import ALERT_KINDS
 from .queries import (
+    AlertQuerySet,
     CustomerQuerySet,
     DailyConsumptionQuerySet,
     GroupDailyQuerySet,
@@ -207,3 +209,26 @@ class SupersededReading(models.Model):
 
     class Meta:
         ordering = ["file", "superseded_line"]
+
+
+class Alert(models.Model):
+    """Something in a customer's readings worth a look, found by the import (consumption.alerts) and
+    replaced, with the customer's other per-customer rows, whenever their file changes."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, db_constraint=False)
+    kind = models.CharField(max_length=16, choices=list(ALERT_KINDS.items()))
+    # The days it spans, for periods and links; a half-hour kind also keeps its first and last half hour.
+    first_day = models.DateField()
+    last_day = models.DateField()
+    starts_at = models.DateTimeField(null=True, blank=True)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    magnitude = models.FloatField(help_text="the rise in kW or kWh; half hours, days or rows for the other kinds")
+    explanation = models.TextField()
+
+    objects = AlertQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["first_day"], name="alert_by_first_day")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of customer {self.customer_id} from {self.first_day}"

@@ -277,3 +277,14 @@ def _for_groups(rows: models.QuerySet, areas: list[str], tariffs: list[str]) -> 
     if tariffs:
         rows = rows.filter(tariff__in=tariffs)
     return rows
+
+
+class AlertQuerySet(models.QuerySet):
+    def for_period(self, start: date | None, end: date | None) -> "AlertQuerySet":
+        """Alerts whose days meet the days `start` to `end`, both inclusive; None leaves that side open."""
+        alerts = self
+        if start is not None:
+            alerts = alerts.filter(last_day__gte=start)
+        if end is not None:
+            alerts = alerts.filter(first_day__lte=end)
+        return alerts

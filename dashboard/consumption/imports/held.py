@@ -6,10 +6,12 @@ its rejected and superseded rows, the customer it is now the source of).
 """
 from dataclasses import dataclass, field
 
-from ..models import Customer, DailyConsumption, GroupDaily, GroupHalfHour, ImportFile, ProfileMonth, RejectedRow, SupersededReading
+from ..models import (
+    Alert, Customer, DailyConsumption, GroupDaily, GroupHalfHour, ImportFile, ProfileMonth, RejectedRow, SupersededReading,
+)
 from ..parsing import Rejected, Superseded
 from .groups import KEY_FIELDS, Group, GroupDailyRow, GroupHalfHourRow, GroupSums
-from .rows import DAILY_COLUMNS, PROFILE_COLUMNS, History
+from .rows import ALERT_COLUMNS, DAILY_COLUMNS, PROFILE_COLUMNS, History
 from .writer import Encoded, Writer
 
 # What an imported file sets on its customer: the whole-history summary and where it came from.
@@ -40,15 +42,17 @@ class HeldRows:
         self.limits = limits
         self.daily: list[Encoded] = []
         self.profiles: list[Encoded] = []
+        self.alerts: list[Encoded] = []
         self.group_half_hours: list[GroupHalfHourRow] = []
         self.group_days: list[GroupDailyRow] = []
         self.shrunk_groups: set[Group] = set()
         self.records: list[FileRecord] = []
         self.record_rows = 0
 
-    def add_customer_rows(self, daily: Encoded, profiles: Encoded) -> None:
+    def add_customer_rows(self, daily: Encoded, profiles: Encoded, alerts: Encoded) -> None:
         self.daily.append(daily)
         self.profiles.append(profiles)
+        self.alerts.append(alerts)
 
     def add_group(self, sums: GroupSums) -> None:
         self.group_half_hours += sums.half_hour_rows()
@@ -76,6 +80,7 @@ class HeldRows:
         if self.daily:
             writer.insert(DailyConsumption, DAILY_COLUMNS, self.daily)
             writer.insert(ProfileMonth, PROFILE_COLUMNS, self.profiles)
+            writer.insert(Alert, ALERT_COLUMNS, self.alerts)
         if self.group_half_hours:
             writer.add(GroupHalfHour, GroupHalfHourRow._fields, KEY_FIELDS, self.group_half_hours)
         if self.group_days:
@@ -83,7 +88,7 @@ class HeldRows:
         if self.shrunk_groups:
             writer.delete_empty_group_rows(sorted(self.shrunk_groups))
         _write_records(writer, self.records)
-        self.daily, self.profiles, self.group_half_hours, self.group_days = [], [], [], []
+        self.daily, self.profiles, self.alerts, self.group_half_hours, self.group_days = [], [], [], [], []
         self.shrunk_groups, self.records, self.record_rows = set(), [], 0
 
 

@@ -6,8 +6,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..alerts import Thresholds, find_alerts
 from ..parsing import FileRejected, ParsedReadings, prepare_file
-from .rows import DailyRow, History, Readings, daily_rows, history, profile_rows, with_customer
+from .rows import DailyRow, History, Readings, alert_rows, daily_rows, history, profile_rows, with_customer
 from .writer import Encoded, Writer
 
 
@@ -21,6 +22,7 @@ class PreparedFile:
     encoded_readings: Encoded | None = None  # None: nothing to store
     encoded_days: Encoded = None
     encoded_profiles: Encoded = None
+    encoded_alerts: Encoded = None
 
     @property
     def unchanged(self) -> bool:
@@ -29,7 +31,7 @@ class PreparedFile:
 
 
 def prepare(customer_id: int, path: Path, known_sha256: str | None, on_duplicate: str, zone: str,
-            writer: Writer) -> PreparedFile:
+            writer: Writer, thresholds: Thresholds) -> PreparedFile:
     """`path` read, hashed and, unless its SHA-256 is `known_sha256`, parsed under the duplicate policy."""
     sha256, outcome = prepare_file(path, known_sha256, on_duplicate, zone)
     file = PreparedFile(sha256, outcome)
@@ -41,6 +43,8 @@ def prepare(customer_id: int, path: Path, known_sha256: str | None, on_duplicate
             file.encoded_readings = writer.encode_readings(customer_id, outcome.lines())
         file.encoded_days = writer.encode_rows(with_customer(customer_id, file.days))
         file.encoded_profiles = writer.encode_rows(with_customer(customer_id, profile_rows(readings)))
+        found = find_alerts(readings, file.days, thresholds, len(outcome.rejected), len(outcome.superseded))
+        file.encoded_alerts = writer.encode_rows(alert_rows(customer_id, found.alerts))
     return file
 
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from operator import add
 from typing import NamedTuple
 
+from ..alerts import AlertRow
 from ..parsing import timestamp_text
 from ..units import BASE_LOAD_READINGS, HALF_HOURS_PER_DAY, slot_of
 
@@ -59,11 +60,23 @@ class Readings(NamedTuple):
 # The tables' columns for these rows: the customer, then the row's own fields.
 DAILY_COLUMNS = ("customer_id", *DailyRow._fields)
 PROFILE_COLUMNS = ("customer_id", *ProfileRow._fields)
+ALERT_COLUMNS = ("customer_id", "kind", "first_day", "last_day", "starts_at", "ends_at", "magnitude", "explanation")
 
 
 def with_customer(customer_id: int, rows: list[tuple]) -> list[tuple]:
     """Rows as the tables take them (DAILY_COLUMNS, PROFILE_COLUMNS)."""
     return [(customer_id, *row) for row in rows]
+
+
+def alert_rows(customer_id: int, alerts: list[AlertRow]) -> list[tuple]:
+    """Alerts as the Alert table takes them (ALERT_COLUMNS): the days they span, and their first and
+    last half hour when they are about half hours."""
+    return [
+        (customer_id, alert.kind, alert.start[:10], alert.end[:10],
+         alert.start if len(alert.start) > 10 else None, alert.end if len(alert.end) > 10 else None,
+         alert.magnitude, alert.explanation)
+        for alert in alerts
+    ]
 
 
 def daily_rows(readings: Readings) -> list[DailyRow]:

@@ -11,8 +11,8 @@
 For each customer's file:
 - unchanged (the SHA-256 and duplicate policy of the file the customer's readings came from, and
   the customer in the same group): recorded, and nothing else;
-- parsed: replaces the customer's readings and the rows computed from them, and moves their sums
-  from the group they were in to the group they are in;
+- parsed: replaces the customer's readings and the rows computed from them (daily, monthly
+  profile, alerts), and moves their sums from the group they were in to the group they are in;
 - rejected or unreadable: recorded; the customer's readings stay as they were.
 A customer who changed area or tariff takes the sums of their stored readings to the new group,
 with or without a new file.
@@ -25,6 +25,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection, transaction
 
+from ..alerts import Thresholds
 from ..models import Customer, ImportFile, ImportRun
 from ..parsing import DUPLICATE_POLICIES, FileRejected, ParsedReadings
 from .folder import FatalImportError, Folder, read_folder
@@ -84,7 +85,8 @@ class _Import:
             if customer_id not in with_file:
                 self._move_group(self.customers[customer_id])
         prepared = read_ahead(
-            partial(prepare, on_duplicate=self.on_duplicate, zone=settings.TIME_ZONE, writer=self.writer),
+            partial(prepare, on_duplicate=self.on_duplicate, zone=settings.TIME_ZONE, writer=self.writer,
+                    thresholds=Thresholds(**settings.ALERT_THRESHOLDS)),
             ((file.customer_id, file.path, self._known_sha256(file.customer_id)) for file in folder.files),
         )
         group = None
@@ -177,7 +179,7 @@ class _Import:
             self.writer.delete_customer_rows(customer.pk)
         if file.encoded_readings is not None:
             self.writer.write_readings(file.encoded_readings)
-        self.held.add_customer_rows(file.encoded_days, file.encoded_profiles)
+        self.held.add_customer_rows(file.encoded_days, file.encoded_profiles, file.encoded_alerts)
         self._group(group_of(customer)).add(file.readings, file.days, +1)
         for name, value in file.history._asdict().items():
             setattr(customer, name, value)

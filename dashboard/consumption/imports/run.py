@@ -7,14 +7,14 @@ from pathlib import Path
 from django.db import connection
 
 from ..models import (
-    Customer, DailyConsumption, GroupDaily, GroupHalfHour, ImportFile, ImportRun, ProfileMonth, Reading, RejectedRow,
+    Alert, Customer, DailyConsumption, GroupDaily, GroupHalfHour, ImportFile, ImportRun, ProfileMonth, Reading, RejectedRow,
     SupersededReading,
 )
 from .folder import FatalImportError
 
 log = logging.getLogger("consumption.import")
 IMPORT_TABLES = (
-    Customer, Reading, DailyConsumption, ProfileMonth, GroupDaily, GroupHalfHour, ImportRun, ImportFile,
+    Customer, Reading, DailyConsumption, ProfileMonth, Alert, GroupDaily, GroupHalfHour, ImportRun, ImportFile,
     RejectedRow, SupersededReading,
 )
 COUNTS = ("files_imported", "files_unchanged", "files_skipped", "rows_read", "readings_stored", "rows_rejected",
