@@ -72,6 +72,20 @@ class ImportFileParamsForm(ParamsForm):
     superseded_page = page_field()
 
 
+class AlertParamsForm(ParamsForm):
+    """The alerts page's period (alerts whose days meet it) and page."""
+
+    page = page_field()
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for name, label in (("from", "From"), ("to", "To (inclusive)")):
+            self.fields[name] = forms.DateField(
+                required=False, label=label, input_formats=["%Y-%m-%d"], widget=forms.DateInput(attrs={"type": "date"}),
+                error_messages={"invalid": f"“{label}” must be a date written like 2016-07-15: the period is left open."},
+            )
+
+
 class PeriodForm(forms.Form):
     """An inclusive period (`from`, `to`) and a chart granularity: the parameters every page shares.
 

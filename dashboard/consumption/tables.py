@@ -6,8 +6,9 @@ from django.core.paginator import Paginator
 from django.db.models import F
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.http import urlencode
 
-from .models import Customer
+from .models import Alert, Customer
 from .units import HALF_HOURS_PER_DAY, kw, kwh
 
 NUMBER = {"th": {"class": "number"}, "td": {"class": "number"}}
@@ -165,3 +166,54 @@ class CountedPaginator(Paginator):
         return self.known_count
 
 
+
+
+class AlertTable(tables.Table):
+    """Alerts, each linked to its customer's page over the alert's days; sorted in SQL."""
+
+    customer = tables.Column(verbose_name="Customer", accessor="customer_id", order_by=("customer_id", "first_day"))
+    kind = tables.Column(verbose_name="Kind", order_by=("kind", "first_day"))
+    first_day = tables.Column(verbose_name="From", order_by=("first_day", "customer_id"))
+    last_day = tables.Column(verbose_name="To", orderable=False)
+    magnitude = tables.Column(verbose_name="Magnitude", attrs=NUMBER, order_by=("magnitude", "first_day"))
+    explanation = tables.Column(verbose_name="Explanation", orderable=False)
+
+    class Meta:
+        model = Alert
+        fields: list[str] = []
+        sequence = ("customer", "kind", "first_day", "last_day", "magnitude", "explanation")
+        order_by_field = "sort"
+        empty_text = "No alerts match these filters."
+
+    def render_customer(self, value: int, record: Alert) -> str:
+        query = urlencode({"from": record.first_day.isoformat(), "to": record.last_day.isoformat()})
+        return format_html('<a href="{}?{}">{}</a>', reverse("detail", args=[value]), query, value)
+
+    def render_first_day(self, value, record: Alert) -> str:
+        return _moment(record.starts_at, value)
+
+    def render_last_day(self, value, record: Alert) -> str:
+        return _moment(record.ends_at, value)
+
+    def render_magnitude(self, value: float) -> str:
+        return f"{value:,.2f}"
+
+    # Exported for machines: the customer's id, the kind's code, the half hour where there is one.
+    def value_customer(self, value: int) -> int:
+        return value
+
+    def value_kind(self, record: Alert) -> str:
+        return record.kind  # the code (django-tables2 hands choices' display names as values)
+
+    def value_first_day(self, value, record: Alert) -> str:
+        return _moment(record.starts_at, value)
+
+    def value_last_day(self, value, record: Alert) -> str:
+        return _moment(record.ends_at, value)
+
+    def value_magnitude(self, value: float) -> float:
+        return round(value, 3)
+
+
+def _moment(half_hour, day) -> str:
+    return half_hour.strftime("%Y-%m-%d %H:%M") if half_hour else day.isoformat()

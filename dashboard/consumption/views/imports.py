@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET
 
 from ..forms import ImportFileParamsForm, ImportRunParamsForm, ImportRunsParamsForm
 from ..models import ImportFile, ImportRun
+from .paging import with_links
 
 RUNS_PER_PAGE = 25
 FILES_PER_PAGE = 50
@@ -79,19 +80,7 @@ def _page(rows: QuerySet, form, name: str, per_page: int) -> tuple[Page, list[st
     except EmptyPage:
         page = paginator.page(paginator.num_pages)
         notices = [f"There is no page {number}: showing the last page, {paginator.num_pages}."]
-    query = form.data.copy()
-
-    def link(to: int) -> str:
-        query[name] = to
-        return "?" + query.urlencode()
-
-    page.links = {
-        "first": link(1) if page.has_previous() else None,
-        "previous": link(page.previous_page_number()) if page.has_previous() else None,
-        "next": link(page.next_page_number()) if page.has_next() else None,
-        "last": link(paginator.num_pages) if page.has_next() else None,
-    }
-    return page, notices
+    return with_links(page, form.data, name), notices
 
 
 def _render(request: HttpRequest, template: str, ctx: dict, targets: set[str]) -> HttpResponse:

@@ -1,0 +1,36 @@
+"""The alerts page in Debian's Chromium: filtered by kind through an htmx swap with the URL pushed,
+then from an alert to its customer's page over the alert's days; accessible, and without errors."""
+import pytest
+
+from conftest import assert_accessible
+from consumption.imports import import_data
+
+from .test_import_alerts import stuck, varied
+from .test_import_command import readings_csv
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_it_filters_by_kind_and_opens_the_customer_over_the_alerts_days(page, live_server, data_dir):
+    import_data(data_dir("id,area,tariff\n3000,a1,t1\n3001,a2,t2\n", {
+        "3000.csv": readings_csv(*varied("2016-07-15"), *stuck("2016-07-16"), *varied("2016-07-18")),
+        "3001.csv": readings_csv(*varied("2016-07-19"), *stuck("2016-07-20")),
+    }))
+    page.goto(f"{live_server.url}/summary/")
+    page.click("nav[aria-label=Main] >> text=Alerts")
+    page.wait_for_url(f"{live_server.url}/alerts/")
+    assert page.locator("#alert-results tbody tr").count() == 3
+    assert_accessible(page)
+
+    page.evaluate("window.loadedOnce = true")
+    with page.expect_response(lambda response: "kind=gap" in response.url) as swap:
+        page.check("input[name=kind][value=gap]")
+    assert swap.value.request.resource_type == "xhr"
+    page.wait_for_function("() => document.querySelectorAll('#alert-results tbody tr').length === 1")
+    assert "kind=gap" in page.url
+    assert page.evaluate("window.loadedOnce") is True  # swapped, not reloaded
+
+    page.click("#alert-results tbody a")
+    page.wait_for_url(f"{live_server.url}/detail/3000/?from=2016-07-17&to=2016-07-17")
+    assert page.locator("h1").inner_text() == "Customer 3000"
+    assert page.external_requests == []

@@ -1,0 +1,59 @@
+"""The alerts page: every alert the import found, filtered by kind, area, tariff, customer and
+period, sorted and paged in SQL; each links to its customer's page over the alert's days."""
+from django.core.paginator import EmptyPage
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_GET
+from django_tables2 import RequestConfig
+
+from ..csv_export import streamed_csv
+from ..filters import AlertFilter
+from ..forms import AlertParamsForm
+from ..models import Alert, Customer
+from ..tables import AlertTable
+from .paging import with_links
+
+ALERTS_PER_PAGE = 50
+DEFAULT_SORT = ("-first_day",)
+
+
+@require_GET
+def alerts(request: HttpRequest) -> HttpResponse:
+    areas, tariffs = Customer.objects.areas_and_tariffs()
+    filters = AlertFilter(request.GET, Alert.objects.all(), areas=areas, tariffs=tariffs)
+    params = AlertParamsForm(request.GET)
+    params.is_valid()
+    rows = filters.qs.for_period(params.cleaned_data.get("from"), params.cleaned_data.get("to"))
+    table = AlertTable(rows, order_by=DEFAULT_SORT)
+    notices = filters.form.notices() + params.notices() + _sort(request, table)
+    if request.GET.get("_export") == "csv":
+        return streamed_csv(table.as_values(), "alerts.csv")
+    notices += _page(table, params.cleaned_data.get("page") or 1)
+    with_links(table.page, request.GET)
+    ctx = {"filter": filters, "params": params, "table": table, "notices": notices}
+    htmx = request.htmx
+    template = "consumption/alerts.html"
+    if htmx and not htmx.history_restore_request and htmx.target in ("alert-results", "alert-table"):
+        template += "#results"
+    response = render(request, template, ctx)
+    patch_vary_headers(response, ["HX-Request", "HX-Target"])
+    return response
+
+
+def _sort(request: HttpRequest, table: AlertTable) -> list[str]:
+    asked = [alias for value in request.GET.getlist("sort") for alias in value.split(",") if alias]
+    sortable = {column.name for column in table.columns if column.orderable}
+    if all(alias.removeprefix("-") in sortable for alias in asked):
+        RequestConfig(request, paginate=False).configure(table)
+        return []
+    return [f"The alerts cannot be sorted by “{','.join(asked)[:40]}”: newest first instead."]
+
+
+def _page(table: AlertTable, number: int) -> list[str]:
+    try:
+        table.paginate(page=number, per_page=ALERTS_PER_PAGE)
+        return []
+    except EmptyPage:
+        table.paginate(page=table.paginator.num_pages, per_page=ALERTS_PER_PAGE)
+        return [f"There is no page {number}: showing the last page, {table.paginator.num_pages}."]
