@@ -6,7 +6,8 @@ history is too short for it, the rule says so (`Findings.unjudged`) instead of g
 """
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from itertools import groupby
+from itertools import compress, islice, repeat
+from operator import le, ne, sub
 from typing import NamedTuple
 
 from typing import TYPE_CHECKING
@@ -140,16 +141,16 @@ _spike_days.kind = SPIKE_DAY
 def _runs(readings: "Readings", thresholds: Thresholds) -> list[AlertRow]:
     """Runs of consecutive half hours with one value: zero for long enough, or any other value for
     long enough to be a stuck meter."""
-    alerts = []
-    shortest = min(thresholds.zero_run_half_hours, thresholds.flat_line_half_hours)
     timestamps, values = readings
-    index = 0
-    # Runs of equal values first, in C; only a long one has its half hours checked for gaps.
-    for value, equal in groupby(values):
-        length = sum(1 for _ in equal)
-        if length >= shortest:
-            alerts += _run_alerts(value, timestamps[index:index + length], thresholds)
-        index += length
+    shortest = min(thresholds.zero_run_half_hours, thresholds.flat_line_half_hours)
+    # Where each run of equal values starts and how long it is, found pairwise in C; only a long run
+    # is looked at in Python, and has its half hours checked for gaps.
+    starts = [0, *compress(range(1, len(values)), map(ne, values, islice(values, 1, None)))]
+    lengths = list(map(sub, [*starts[1:], len(values)], starts))
+    long_enough = list(map(le, repeat(shortest), lengths))
+    alerts = []
+    for start, length in zip(compress(starts, long_enough), compress(lengths, long_enough)):
+        alerts += _run_alerts(values[start], timestamps[start:start + length], thresholds)
     return alerts
 
 

@@ -97,3 +97,16 @@ def test_it_makes_a_fixed_number_of_queries(client, data_dir, django_assert_num_
     # and its release inside the test's transaction.
     with django_assert_num_queries(3 + 2):
         assert client.get("/alerts/", {"area": "a1", "sort": "-magnitude"}).status_code == 200
+
+
+def test_the_detail_page_lists_the_customers_alerts_in_the_period_and_marks_them_on_the_chart(client, alerts):
+    response = client.get("/detail/3000/", {"from": "2016-07-15", "to": "2016-07-18"})
+    html = response.content.decode()
+    section = re.search(r'<section class="card" id="alerts".*?</section>', html, re.S)[0]
+    assert "Flat line" in section and "2016-07-16 05:00 to 2016-07-16 10:30" in section and "Gap" in section
+    assert "span too little time to judge them" in section  # four days of readings
+    [marks] = [dataset for dataset in response.context["overtime_chart"]["datasets"] if dataset["label"] == "Alerts"]
+    labels = response.context["overtime_chart"]["labels"]
+    assert [label for label, value in zip(labels, marks["data"]) if value is not None] == ["2016-07-16"]
+    later = client.get("/detail/3000/", {"from": "2016-07-18", "to": "2016-07-18"}).content.decode()
+    assert "No alert in this period." in later

@@ -241,12 +241,12 @@ def test_a_second_customer_of_the_area_reuses_the_peers_figures_until_the_next_i
     assert after["comparison"].area.total_kwh != first["comparison"].area.total_kwh
 
 
-# Customer, the period's readings, peer totals, peak day, peer profiles (the area's data bounds per
+# Customer, the customer's alerts in the period, the period's readings, peer totals, peak day, peer profiles (the area's data bounds per
 # month and its monthly profile sums; the readings only of a month the period cuts, not here), the day
 # series and the area peers' (the half-hour series reuses the readings), then data quality: rejected
 # files, rejected rows and their count, duplicates and their count; plus the savepoint
 # ATOMIC_REQUESTS opens and releases.
-QUERIES = {"day": 16, "halfhour": 14}  # with the data version asked before the peers' figures
+QUERIES = {"day": 17, "halfhour": 15}  # with the data version asked before the peers' figures
 # Warm: the peers' totals, the month bounds and profile sums, and the area's day series come from the cache.
 WARM_SAVING = 4
 

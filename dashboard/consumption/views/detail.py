@@ -1,10 +1,11 @@
 """The customer detail page: one customer's consumption, statistics, profile, heatmap and data quality."""
 from dataclasses import dataclass
 from functools import cached_property
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from itertools import chain
 from pathlib import PurePath
 
+from django.conf import settings
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
@@ -14,10 +15,11 @@ from django.views.decorators.http import require_GET
 
 from .. import peers as peer_figures
 from .. import statistics as stats
+from ..alerts import Thresholds
 from ..csv_export import streamed_csv
 from ..forms import DetailParamsForm
 from ..queries import area_profile_sums
-from ..models import Customer, DailyConsumption, ImportFile, Reading, RejectedRow, SupersededReading
+from ..models import Alert, Customer, DailyConsumption, ImportFile, Reading, RejectedRow, SupersededReading
 from ..parsing import timestamp_text
 from ..units import BASE_LOAD_READINGS, HALF_HOURS_PER_DAY, SLOTS, kw, kwh
 
@@ -64,13 +66,16 @@ def detail(request: HttpRequest, customer_id: int) -> HttpResponse:
         "half_hours_per_day": HALF_HOURS_PER_DAY,
         "base_load_readings": BASE_LOAD_READINGS,
     }
+    alerts = list(Alert.objects.filter(customer=customer).for_period(params.start, params.end).order_by("first_day", "kind"))
     if target == "overtime":
         template = "consumption/detail.html#overtime"
-        context["overtime_chart"] = _overtime_chart(customer, params)
+        context["overtime_chart"] = _overtime_chart(customer, params, alerts=alerts)
     else:
         readings = _readings(customer, params)
         context |= _period_context(customer, params, readings)
-        context["overtime_chart"] = _overtime_chart(customer, params, readings)
+        context["overtime_chart"] = _overtime_chart(customer, params, readings, alerts)
+        context["alerts"] = alerts
+        context["short_history"] = _too_short_to_judge(customer)
         if target == "period":
             template = "consumption/detail.html#period"
         else:
@@ -169,7 +174,8 @@ Y_TITLES = {"halfhour": "kWh per half hour", "day": "kWh per day", "week": "kWh 
             "month": "kWh per month"}
 
 
-def _overtime_chart(customer: Customer, params: Params, readings: list | None = None) -> dict:
+def _overtime_chart(customer: Customer, params: Params, readings: list | None = None,
+                    alerts: list[Alert] = ()) -> dict:
     series = _series(customer, params, readings)
     spec = {"unit": "kWh", "labels": series.labels, "datasets": series.datasets,
             "yTitle": Y_TITLES[params.granularity]}
@@ -177,7 +183,28 @@ def _overtime_chart(customer: Customer, params: Params, readings: list | None = 
         # Drawn on a linear time axis with decimation, so a year's 17,520 points stay smooth.
         return spec | {"type": "timeseries", "x": series.x_ms, "labels": []}
     spec["datasets"][1] |= {"borderDash": PEER_DASH, "color": "#5b6475"}
+    if alerts:
+        spec["datasets"].append(_alert_marks(series, alerts, params.granularity))
     return spec | {"type": "line" if params.granularity == "day" else "bar"}
+
+
+def _alert_marks(series: "Series", alerts: list[Alert], granularity: str) -> dict:
+    """A point on the customer's own series in each bucket where an alert starts."""
+    label_of = {"day": lambda day: day.isoformat(), "week": lambda day: (day - timedelta(days=day.weekday())).isoformat(),
+                "month": lambda day: day.strftime("%Y-%m")}[granularity]
+    marked = {label_of(alert.first_day) for alert in alerts}
+    own = series.datasets[0]["data"]
+    return {"label": "Alerts", "type": "line", "showLine": False, "pointStyle": "triangle", "pointRadius": 7,
+            "color": "#c92a2a", "order": -1,
+            "data": [value if label in marked else None for label, value in zip(series.labels, own)]}
+
+
+def _too_short_to_judge(customer: Customer) -> bool:
+    """The base-load and spike rules compare a week or a day with the four weeks before it."""
+    if customer.first_reading_at is None:
+        return True
+    weeks = Thresholds(**settings.ALERT_THRESHOLDS).history_weeks
+    return customer.last_reading_at - customer.first_reading_at < timedelta(weeks=weeks + 1)
 
 
 def _period_context(customer: Customer, params: Params, readings: list) -> dict:
