@@ -30,7 +30,15 @@ def test_it_filters_by_kind_and_opens_the_customer_over_the_alerts_days(page, li
     assert "kind=gap" in page.url
     assert page.evaluate("window.loadedOnce") is True  # swapped, not reloaded
 
-    page.click("#alert-results tbody a")
-    page.wait_for_url(f"{live_server.url}/detail/3000/?from=2016-07-17&to=2016-07-17")
+    page.click("input[name=kind][value=gap]")  # and back to every kind: the flat line of 16 Jul
+    page.wait_for_function("() => document.querySelectorAll('#alert-results tbody tr').length === 3")
+    page.click("#alert-results tbody tr:last-child a")
+    page.wait_for_url(f"{live_server.url}/detail/3000/?from=2016-07-16&to=2016-07-16")
     assert page.locator("h1").inner_text() == "Customer 3000"
+    assert "Flat line" in page.locator("#alerts").inner_text()
+    marked = page.wait_for_function(
+        """() => { const chart = window.Chart && Chart.getChart(document.querySelector('canvas[data-chart-source=overtime-data]'));
+                   const marks = chart && chart.data.datasets.find((d) => d.label === "Alerts");
+                   return marks && marks.data.filter((v) => v !== null).length; }""")
+    assert marked.json_value() == 1
     assert page.external_requests == []
