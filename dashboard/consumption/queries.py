@@ -77,10 +77,23 @@ class CustomerQuerySet(models.QuerySet):
         return (self.daily().for_period(start, end).values(**keys, period=_TRUNCATE[granularity])
                 .annotate(wh=Sum("wh")).order_by("period", *keys))
 
+    def with_alert_counts(self, start: date, end: date) -> "CustomerQuerySet":
+        """Annotate `period_alerts`: how many of each customer's alerts meet the period (a subquery, so
+        the period's sums are not multiplied by a join)."""
+        alerts = (
+            _alert_model(self).objects.filter(customer=OuterRef("pk")).for_period(start, end)
+            .order_by().values("customer").annotate(count=Count("*")).values("count")
+        )
+        return self.annotate(period_alerts=Coalesce(Subquery(alerts), 0))
+
     def areas_and_tariffs(self) -> tuple[list[str], list[str]]:
         """The distinct areas and tariffs present, sorted: the summary filters' choices, from one query."""
         pairs = list(self.order_by().values_list("area", "tariff").distinct())
         return sorted({area for area, _ in pairs}), sorted({tariff for _, tariff in pairs})
+
+
+def _alert_model(customers: models.QuerySet):
+    return customers.model._meta.get_field("alert").related_model
 
 
 def _daily_model(customers: models.QuerySet):
@@ -280,6 +293,12 @@ def _for_groups(rows: models.QuerySet, areas: list[str], tariffs: list[str]) -> 
 
 
 class AlertQuerySet(models.QuerySet):
+    def customers_by_kind(self) -> tuple[int, dict[str, int]]:
+        """How many customers these alerts concern, in all and for each kind."""
+        total = self.order_by().aggregate(customers=Count("customer_id", distinct=True))["customers"]
+        by_kind = self.order_by().values("kind").annotate(customers=Count("customer_id", distinct=True))
+        return total, {row["kind"]: row["customers"] for row in by_kind}
+
     def for_period(self, start: date | None, end: date | None) -> "AlertQuerySet":
         """Alerts whose days meet the days `start` to `end`, both inclusive; None leaves that side open."""
         alerts = self

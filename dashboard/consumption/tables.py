@@ -34,11 +34,13 @@ class CustomerTable(tables.Table):
     peak_at = tables.Column(verbose_name="Peak at", accessor="period_peak_at", default="—")
     days = tables.Column(verbose_name="Days with data", accessor="period_days", attrs=NUMBER)
     coverage = tables.Column(verbose_name="Coverage (%)", accessor="period_readings", attrs=NUMBER)
+    alerts = tables.Column(verbose_name="Alerts", accessor="period_alerts", attrs=NUMBER)
 
     class Meta:
         model = Customer
         fields: list[str] = []
-        sequence = ("id", "area", "tariff", "total_kwh", "avg_daily_kwh", "peak_kw", "peak_at", "days", "coverage")
+        sequence = ("id", "area", "tariff", "total_kwh", "avg_daily_kwh", "peak_kw", "peak_at", "days", "coverage",
+                    "alerts")
         order_by_field = "sort"
         empty_text = "No customers match these filters."
 
@@ -145,6 +147,9 @@ class CustomerTable(tables.Table):
 
     def order_coverage(self, queryset, is_descending):
         return _sorted(queryset, is_descending, "period_readings")
+
+    def order_alerts(self, queryset, is_descending):
+        return _sorted(queryset, is_descending, "period_alerts")
 
 
 def percent_text(percent: float, places: int = 1) -> str:

@@ -110,3 +110,17 @@ def test_the_detail_page_lists_the_customers_alerts_in_the_period_and_marks_them
     assert [label for label, value in zip(labels, marks["data"]) if value is not None] == ["2016-07-16"]
     later = client.get("/detail/3000/", {"from": "2016-07-18", "to": "2016-07-18"}).content.decode()
     assert "No alert in this period." in later
+
+
+def test_the_summary_counts_customers_with_alerts_by_kind_and_sorts_customers_by_their_alerts(client, alerts):
+    html = client.get("/summary/", {"from": "2016-07-15", "to": "2016-07-20", "area": "a1"}).content.decode()
+    figure = re.search(r"<dt>Customers with alerts</dt>.*?</dd>", html, re.S)[0]
+    assert '">1</a>' in figure  # customer 3000 alone in area a1
+    assert re.search(r'href="/alerts/\?from=2016-07-15&amp;to=2016-07-20&amp;area=a1&amp;customer=&amp;kind=gap">1 gap</a>',
+                     figure)
+    whole = client.get("/summary/", {"sort": "-alerts"})
+    ids = [int(found) for found in re.findall(r'<td><a href="/detail/(\d+)/">', whole.content.decode())]
+    assert ids == [3000, 3001, 3002]
+    exported = list(csv.DictReader(io.StringIO(b"".join(
+        client.get("/summary/", {"_export": "csv", "sort": "alerts"}).streaming_content).decode())))
+    assert [(row["Customer"], row["Alerts"]) for row in exported] == [("3002", "0"), ("3001", "1"), ("3000", "2")]

@@ -10,13 +10,16 @@ from datetime import date, timedelta
 from django.core.paginator import EmptyPage
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 from django_tables2 import RequestConfig
 
 from ..filters import CustomerFilter
 from ..forms import SummaryParamsForm
-from ..models import Customer, GroupDaily, GroupHalfHour
+from ..alerts import ALERT_KINDS
+from ..models import Alert, Customer, GroupDaily, GroupHalfHour
 from ..queries import CustomerQuerySet
 from ..csv_export import streamed_csv
 from ..tables import CountedPaginator, CustomerTable, percent_text
@@ -129,7 +132,10 @@ def _customer_table(request: HttpRequest, selection: Selection, count: int | Non
     """The table sorted as asked (in SQL) and, given the customers' `count`, cut to the page asked;
     with notices for what could not be done."""
     notices = []
-    table = CustomerTable(selection.customers.with_period_totals(*selection.period), days=selection.days)
+    table = CustomerTable(
+        selection.customers.with_period_totals(*selection.period).with_alert_counts(selection.start, selection.end),
+        days=selection.days,
+    )
     asked = [alias for value in request.GET.getlist("sort") for alias in value.split(",") if alias]
     sortable = {column.name for column in table.columns if column.orderable}
     if all(alias.removeprefix("-") in sortable for alias in asked):
@@ -172,6 +178,21 @@ def _figures(selection: Selection, counts: dict) -> dict:
         "readings": totals["readings"],
         "expected_readings": expected,
         "coverage_pct": percent_text(100 * totals["readings"] / expected, 2) if expected else None,
+        "alerts": _alert_figures(selection),
+    }
+
+
+def _alert_figures(selection: Selection) -> dict:
+    """Customers with alerts in the period, in all and by kind, each with a link to those alerts."""
+    alerts = Alert.objects.filter(customer__in=selection.customers.order_by().values("pk"))
+    customers, by_kind = alerts.for_period(selection.start, selection.end).customers_by_kind()
+    query = {"from": selection.start.isoformat(), "to": selection.end.isoformat(), "area": selection.areas,
+             "tariff": selection.tariffs, "customer": selection.customer or ""}
+    return {
+        "customers": customers,
+        "url": reverse("alerts") + "?" + urlencode(query, doseq=True),
+        "kinds": [(ALERT_KINDS[kind], count, reverse("alerts") + "?" + urlencode(query | {"kind": kind}, doseq=True))
+                  for kind, count in sorted(by_kind.items(), key=lambda item: -item[1])],
     }
 
 
