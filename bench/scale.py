@@ -104,7 +104,8 @@ def largest_size(path: Path):
 
 
 def urls(customer_id: int) -> list[tuple[str, str, dict]]:
-    """Every page, fragment and JSON endpoint of the summary and detail pages."""
+    """Every page, fragment and JSON endpoint of the summary and detail pages, and the alerts and
+    imports pages (run 1 is the database's first import)."""
     htmx = {"HX-Request": "true"}
     summary_fragment = htmx | {"HX-Target": "results", "HX-Current-URL": "http://testserver/summary/"}
     table_fragment = htmx | {"HX-Target": "customer-table", "HX-Current-URL": "http://testserver/summary/"}
@@ -127,6 +128,10 @@ def urls(customer_id: int) -> list[tuple[str, str, dict]]:
          htmx | {"HX-Target": "overtime"}),
         ("detail chart.json (day)", f"{detail}chart.json?granularity=day", {}),
         ("detail chart.json (half-hour, period)", f"{detail}chart.json?granularity=halfhour&{PERIOD}", {}),
+        ("alerts", "/alerts/", {}),
+        ("alerts of a kind in a period, by magnitude", f"/alerts/?kind=spike_day&{PERIOD}&sort=-magnitude", {}),
+        ("imports", "/imports/", {}),
+        ("an import's files", "/imports/1/", {}),
     ]
 
 
