@@ -4,6 +4,7 @@ Each rule returns alerts with a kind, a start and end, a magnitude and one sente
 check against the chart. A rule that compares with the past needs that past: where a customer's
 history is too short for it, the rule says so (`Findings.unjudged`) instead of guessing.
 """
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from itertools import compress, islice, repeat
@@ -65,9 +66,9 @@ class Findings:
 
 
 def find_alerts(readings: "Readings", days: "list[DailyRow]", thresholds: Thresholds = Thresholds(),
-                rejected_rows: int = 0, superseded: int = 0) -> Findings:
-    """Every alert in one customer's readings (in time order) and their daily rows, and the counts of
-    rows their file had turned away."""
+                rejected_rows: int = 0, superseded: Sequence[str] = ()) -> Findings:
+    """Every alert in one customer's readings (in time order) and their daily rows, given how many
+    rows their file had rejected and the half hours it gave more than once (`superseded`)."""
     findings = Findings()
     for rule in (_base_load_jumps, _spike_days):
         alerts = rule(days, thresholds)
@@ -80,9 +81,11 @@ def find_alerts(readings: "Readings", days: "list[DailyRow]", thresholds: Thresh
     if days and rejected_rows:
         findings.alerts.append(AlertRow(REJECTED_ROWS, days[0].date, days[-1].date, rejected_rows,
                                      f"The import rejected {rejected_rows} row(s) of this customer's file."))
-    if days and superseded:
-        findings.alerts.append(AlertRow(SUPERSEDED, days[0].date, days[-1].date, superseded,
-                                     f"{superseded} half hour(s) of this customer's file were given more than "
+    if superseded:
+        # Over the days the duplicated half hours fall on, where a person would look for them.
+        first, last = min(superseded)[:10], max(superseded)[:10]
+        findings.alerts.append(AlertRow(SUPERSEDED, first, last, len(superseded),
+                                     f"{len(superseded)} half hour(s) of this customer's file were given more than "
                                      "once with different values; the duplicate policy kept one of each."))
     return findings
 

@@ -43,7 +43,8 @@ def prepare(customer_id: int, path: Path, known_sha256: str | None, on_duplicate
             file.encoded_readings = writer.encode_readings(customer_id, outcome.lines())
         file.encoded_days = writer.encode_rows(with_customer(customer_id, file.days))
         file.encoded_profiles = writer.encode_rows(with_customer(customer_id, profile_rows(readings)))
-        found = find_alerts(readings, file.days, thresholds, len(outcome.rejected), len(outcome.superseded))
+        found = find_alerts(readings, file.days, thresholds, len(outcome.rejected),
+                            [duplicate.timestamp for duplicate in outcome.superseded])
         file.encoded_alerts = writer.encode_rows(alert_rows(customer_id, found.alerts))
     return file
 

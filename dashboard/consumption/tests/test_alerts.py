@@ -134,10 +134,10 @@ def test_a_whole_day_without_readings_is_a_gap_and_a_part_of_one_is_not():
     assert [(a.kind, a.start, a.end, a.magnitude) for a in alerts] == [(GAP, "2016-08-21", "2016-08-21", 1)]
 
 
-def test_rows_the_import_turned_away_are_alerts_over_the_files_period():
-    alerts = found(weeks(), rejected_rows=3, superseded=2)
+def test_rows_the_import_turned_away_are_alerts_over_the_files_period_and_duplicates_over_their_days():
+    alerts = found(weeks(), rejected_rows=3, superseded=["2016-08-09 01:00:00", "2016-08-03 01:30:00"])
     assert [(a.kind, a.start, a.end, a.magnitude) for a in alerts] == [
-        (REJECTED_ROWS, "2016-08-01", "2016-09-25", 3), (SUPERSEDED, "2016-08-01", "2016-09-25", 2)]
+        (REJECTED_ROWS, "2016-08-01", "2016-09-25", 3), (SUPERSEDED, "2016-08-03", "2016-08-09", 2)]
 
 
 def test_thresholds_can_be_moved():

@@ -1,6 +1,7 @@
 """The import finds each changed customer's alerts and keeps them with the customer's other rows:
 replaced when the file changes, untouched when it does not, kept when a new file is rejected."""
 from collections import Counter
+from datetime import date
 
 import pytest
 
@@ -72,4 +73,6 @@ def test_smap_data_raises_alerts_of_each_kind_it_holds(smap_dir):
     counts = Counter(Alert.objects.values_list("kind", flat=True))
     # Every file repeats one or both of two half hours of 26 Oct 2016.
     assert counts["superseded"] == 60 and counts["rejected_rows"] == 0
+    assert set(Alert.objects.filter(kind="superseded").values_list("first_day", "last_day")) == {
+        (date(2016, 10, 26), date(2016, 10, 26))}
     assert set(counts) <= {"superseded", "spike_day", "base_load_jump", "flat_line", "zero_run", "gap"}
