@@ -39,8 +39,8 @@ def test_it_lists_runs_newest_first_with_their_figures(client, runs):
     assert "2 in all" in html and "Completed" in html
     row = re.search(rf'Run {first.pk}</a>.*?</tr>', html, re.S)[0]
     cells = re.findall(r'<td class="number">([^<]*)</td>', row)
-    # duration, files imported, unchanged, skipped, rows read, stored, rejected, superseded
-    assert cells[1:] == ["2", "0", "1", "4", "2", "1", "1"]
+    # duration, files imported, unchanged, skipped, rejected, rows read, stored, rejected, superseded
+    assert cells[1:] == ["2", "0", "1", "0", "4", "2", "1", "1"]
     assert 'aria-current="page">Imports</a>' in html
 
 
@@ -118,3 +118,11 @@ def test_each_page_makes_a_fixed_number_of_queries(client, data_dir, django_asse
     for url, queries in (("/imports/", 2), (f"/imports/{run.pk}/", 3), (f"/imports/{run.pk}/files/{record.pk}/", 4)):
         with django_assert_num_queries(queries + 2):
             assert client.get(url).status_code == 200
+
+
+def test_rejected_files_are_counted_apart_from_the_others_skipped(client, data_dir):
+    import_data(data_dir(CUSTOMERS, {"3000.csv": "no header\n", "3001.csv": readings_csv(("2016-07-15 00:00:00", "1")),
+                                      "notes.txt": "x"}))
+    html = client.get("/imports/").content.decode()
+    cells = re.findall(r'<td class="number">([^<]*)</td>', re.search(r"Run \d+</a>.*?</tr>", html, re.S)[0])
+    assert cells[1:5] == ["1", "0", "1", "1"]  # imported, unchanged, skipped (notes.txt), rejected (3000.csv)
