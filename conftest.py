@@ -7,14 +7,6 @@ REPO_DIR = Path(__file__).resolve().parent
 SMAP_DIR = REPO_DIR.parent / "shared" / "smap-data"
 
 
-@pytest.fixture(autouse=True)
-def empty_cache():
-    """Each test starts with nothing cached: data made without an import all looks like one version."""
-    from django.core.cache import cache
-
-    cache.clear()
-
-
 @pytest.fixture
 def smap_dir() -> Path:
     if not (SMAP_DIR / "user_data.csv").is_file():

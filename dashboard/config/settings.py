@@ -160,15 +160,6 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 
-# Per process: peers' figures for the detail page (consumption.peers), a few MB an area at most.
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "TIMEOUT": 3600,
-        "OPTIONS": {"MAX_ENTRIES": 64},
-    }
-}
-
 # Where the import's alert rules draw their lines, by name (consumption.alerts.Thresholds): for
 # example {"spike_ratio": 3.0}. A name not given keeps its default.
 ALERT_THRESHOLDS: dict = {}

@@ -6,14 +6,16 @@ computing each customer's rows with the same named rows (imports.rows) the impor
 from django.db import transaction
 from django.db.models import Count, F, Sum
 
-from .imports.rows import as_readings, daily_rows, history, profile_rows
-from .models import Customer, DailyConsumption, GroupDaily, GroupHalfHour, ProfileMonth, Reading
+from .imports.medians import rebuild_area_medians
+from .imports.rows import as_readings, block_rows, daily_rows, history, profile_rows
+from .models import Customer, DailyConsumption, DayBlock, GroupDaily, GroupHalfHour, ProfileMonth, Reading
 
 
 @transaction.atomic
 def rebuild_aggregates() -> None:
     DailyConsumption.objects.all().delete()
     ProfileMonth.objects.all().delete()
+    DayBlock.objects.all().delete()
     GroupDaily.objects.all().delete()
     GroupHalfHour.objects.all().delete()
     for customer in Customer.objects.all():
@@ -23,6 +25,7 @@ def rebuild_aggregates() -> None:
             ProfileMonth(customer=customer, **row._asdict()) for row in profile_rows(readings)
         )
         DailyConsumption.objects.bulk_create(DailyConsumption(customer=customer, **day._asdict()) for day in days)
+        DayBlock.objects.bulk_create(DayBlock(customer=customer, **block._asdict()) for block in block_rows(days))
         for name, value in history(readings, days)._asdict().items():
             setattr(customer, name, value)
         customer.save()
@@ -40,3 +43,4 @@ def rebuild_aggregates() -> None:
         .values("area", "tariff", "timestamp", "wh", "readings")
         .order_by()
     )
+    rebuild_area_medians(GroupDaily.objects.values_list("area", flat=True).distinct().order_by())

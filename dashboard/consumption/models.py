@@ -5,10 +5,14 @@ written only by the importer, in the same transaction as the readings they summa
 """
 from django.db import models
 
+from . import statistics
 from .alerts import ALERT_KINDS
 from .queries import (
     AlertQuerySet,
+    AreaProfileMedianQuerySet,
+    AreaSeriesMedianQuerySet,
     CustomerQuerySet,
+    DayBlockQuerySet,
     DailyConsumptionQuerySet,
     GroupDailyQuerySet,
     GroupHalfHourQuerySet,
@@ -96,6 +100,67 @@ class ProfileMonth(models.Model):
     readings = models.PositiveIntegerField()
 
     objects = ProfileMonthQuerySet.as_manager()
+
+
+class DayBlock(models.Model):
+    """One customer's days summed over one aligned block of 2**level days (consumption.blocks):
+    a peer's total over any period is read from a few of these."""
+
+    pk = models.CompositePrimaryKey("customer", "level", "first_day")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, db_index=False, db_constraint=False)
+    level = models.PositiveSmallIntegerField(help_text="the block holds 2**level days")
+    first_day = models.DateField()
+    wh = models.FloatField()
+    readings = models.PositiveIntegerField()
+    days = models.PositiveIntegerField(help_text="days with readings")
+    peak_wh = models.FloatField()
+    peak_at = models.DateTimeField()
+    base_wh = models.FloatField(help_text="sum of the days' base_wh, over the days that have one")
+    base_days = models.PositiveIntegerField()
+
+    objects = DayBlockQuerySet.as_manager()
+
+
+class MedianWindow(models.Model):
+    """The middle of a sorted set of customers' values: enough to give its median with any one
+    customer left out (statistics.median_excluding), so a page never reads the whole set."""
+
+    count = models.PositiveIntegerField(help_text="customers with a value")
+    low = models.FloatField(null=True)
+    middle = models.FloatField(null=True)
+    high = models.FloatField(null=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def window(self) -> statistics.MedianWindow:
+        return statistics.MedianWindow(self.count, self.low, self.middle, self.high)
+
+
+class AreaSeriesMedian(MedianWindow):
+    """The Wh of an area's customers in one whole day, week (from Monday) or month."""
+
+    pk = models.CompositePrimaryKey("area", "granularity", "period")
+    area = models.CharField(max_length=100)
+    granularity = models.CharField(max_length=5)
+    period = models.DateField(help_text="its first day")
+
+    objects = AreaSeriesMedianQuerySet.as_manager()
+
+
+class AreaProfileMedian(MedianWindow):
+    """The mean Wh of an area's customers in one half-hour slot of weekdays or weekends, over the
+    whole months first_month to last_month."""
+
+    pk = models.CompositePrimaryKey("area", "first_month", "last_month", "weekend", "slot")
+    area = models.CharField(max_length=100)
+    first_month = models.DateField()
+    last_month = models.DateField()
+    weekend = models.BooleanField()
+    slot = models.PositiveSmallIntegerField()
+
+    objects = AreaProfileMedianQuerySet.as_manager()
 
 
 class GroupDaily(models.Model):

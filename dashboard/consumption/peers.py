@@ -1,37 +1,102 @@
-"""Peers' figures for the detail page, computed once per area, period and import.
+"""Peers' figures for the detail page, read from what the import precomputed: a fixed number of
+queries and rows per peer, whatever the period and the number of customers.
 
-A customer's medians need every peer's own figures, which grow with the number of customers; they
-change only when an import completes, so they are cached under the last completed import run.
+- Statistics: each peer's totals over exactly the period, from a few day blocks per peer.
+- Over-time series: each whole day, week or month from the area's median windows; a week or month
+  that the period cuts from the day blocks of that part of it.
+- Average day: the area's median window of each half hour over the whole months the period touches.
 """
-import hashlib
-from collections.abc import Callable
-from typing import TypeVar
+from dataclasses import dataclass
+from datetime import date, timedelta
 
-from django.core.cache import cache
+from django.db.models import Q
 
-from .models import ImportRun
-
-PEER_CACHE_SECONDS = 3600
-T = TypeVar("T")
+from . import statistics as stats
+from .models import AreaProfileMedian, AreaSeriesMedian, Customer, DayBlock, GroupDaily, ProfileMonth
+from .units import next_month
 
 
-def data_version() -> str:
-    """Names the state of the data: the last completed import run, or none yet."""
-    run = (
-        ImportRun.objects.filter(status=ImportRun.Status.COMPLETED)
-        .order_by("-pk")
-        .values_list("pk", "finished_at")
-        .first()
-    )
-    return "none" if run is None else f"{run[0]}@{run[1].isoformat()}"
+def data_bounds() -> tuple[date | None, date | None]:
+    """The first and last day with readings of any customer: no peer has a figure outside them."""
+    return GroupDaily.objects.bounds()
 
 
-def cached(version: str, name: str, key: tuple, compute: Callable[[], T]) -> T:
-    """compute(), or what it gave for the same name and key under the same data version."""
-    digest = hashlib.sha256(repr((version, key)).encode()).hexdigest()
-    cache_key = f"peers:{name}:{digest}"
-    found = cache.get(cache_key)
-    if found is None:
-        found = compute()
-        cache.set(cache_key, found, PEER_CACHE_SECONDS)
-    return found
+def _within(bounds: tuple, start: date | None, end: date | None) -> tuple[date, date] | None:
+    """The period start..end cut to the data's bounds; None when nothing of it is left."""
+    first, last = bounds
+    if None in (first, last, start, end):
+        return None
+    start, end = max(start, first), min(end, last)
+    return (start, end) if start <= end else None
+
+
+def comparison(customer: Customer, start: date | None, end: date | None, bounds: tuple) -> stats.Comparison:
+    """The customer's statistics over the period beside the medians of their area and tariff peers."""
+    period = _within(bounds, start, end)
+    rows = []
+    if period is not None:
+        rows = DayBlock.objects.filter(
+            Q(customer__area=customer.area) | Q(customer__tariff=customer.tariff)
+        ).for_period(*period).totals_by_customer()
+    return stats.compare_with_peers(customer.pk, customer.area, customer.tariff, rows)
+
+
+def bucket_end(period: date, granularity: str) -> date:
+    """The last day of the day, week or month starting on `period`."""
+    if granularity == "month":
+        return next_month(period) - timedelta(days=1)
+    return period + timedelta(days=6 if granularity == "week" else 0)
+
+
+def series_median(customer: Customer, granularity: str, own: list[dict], start: date, end: date) -> list[float | None]:
+    """For each of the customer's buckets (`own`: period and wh), the median Wh of their area peers
+    over the same days: the bucket's days within start..end."""
+    periods = [row["period"] for row in own]
+    windows = AreaSeriesMedian.objects.windows(customer.area, granularity, periods)
+    medians = []
+    for row in own:
+        first, last = row["period"], bucket_end(row["period"], granularity)
+        if start <= first and last <= end:
+            window = windows.get(first, stats.MedianWindow(0))
+            medians.append(stats.median_excluding(window, row["wh"]))
+        else:  # the first or last bucket, cut by the period: at most two such
+            peers = (
+                DayBlock.objects.filter(customer__area=customer.area).exclude(customer=customer)
+                .for_period(max(start, first), min(end, last)).totals_by_customer()
+            )
+            values = sorted(peer["wh"] for peer in peers)
+            medians.append(stats.median_excluding(stats.MedianWindow.of(values)))
+    return medians
+
+
+@dataclass(frozen=True)
+class ProfileMedian:
+    """The area peers' median mean Wh per slot of weekdays and weekends, over whole months."""
+
+    profile: stats.Profile
+    peers: int
+    first_month: date | None = None
+    last_month: date | None = None
+
+
+def profile_median(customer: Customer, start: date | None, end: date | None, bounds: tuple) -> ProfileMedian:
+    """The median of the area peers' average days over the whole months the period touches: the
+    month is the unit the import keeps them in, so a period cutting a month takes all of it."""
+    period = _within(bounds, start, end)
+    if period is None:
+        return ProfileMedian(stats.empty_profile(), 0)
+    first_month, last_month = period[0].replace(day=1), period[1].replace(day=1)
+    run = AreaProfileMedian.objects.widest_run(customer.area, first_month, last_month)
+    if run is None:
+        return ProfileMedian(stats.empty_profile(), 0, first_month, last_month)
+    own = stats.average_profiles(
+        ProfileMonth.objects.filter(customer=customer).for_months(first_month, last_month).profile_sums()
+    ).get(customer.pk, stats.empty_profile())
+    windows = AreaProfileMedian.objects.windows(customer.area, *run)
+    profile = stats.empty_profile()
+    peers = 0
+    for (weekend, slot), window in windows.items():
+        value = own[weekend][slot]
+        profile[weekend][slot] = stats.median_excluding(window, value)
+        peers = max(peers, window.count - (value is not None))
+    return ProfileMedian(profile, peers, first_month, last_month)

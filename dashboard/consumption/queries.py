@@ -1,17 +1,21 @@
 """Queries the pages make, as QuerySet methods over the precomputed aggregates.
 
 Every `for_period(start, end)` means the same: the days `start` to `end`, both inclusive, None
-leaving that side open; rows keyed by a timestamp are the half hours starting on those days.
+leaving that side open (day blocks need both); rows keyed by a timestamp are the half hours
+starting on those days.
 """
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db import connections, models
-from django.db.models import Avg, Case, Count, DateTimeField, F, Func, IntegerField, Max, Sum, Value, When
-from django.db.models.functions import Cast, Substr, TruncMonth, TruncTime, TruncWeek
-# The summary page's queries (CustomerQuerySet, GroupDailyQuerySet, GroupHalfHourQuerySet) use these too.
-from django.db.models import Exists, FilteredRelation, Min, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce, NullIf
+from django.db.models import (
+    Case, Count, DateTimeField, Exists, ExpressionWrapper, F, FilteredRelation, FloatField, Func, IntegerField, Max,
+    Min, OuterRef, Q, Subquery, Sum, Value, When,
+)
+from django.db.models.functions import Cast, Coalesce, NullIf, Substr, TruncMonth, TruncTime, TruncWeek
+
+from .blocks import split_period
+from .statistics import MedianWindow
 
 
 class CustomerQuerySet(models.QuerySet):
@@ -19,7 +23,8 @@ class CustomerQuerySet(models.QuerySet):
         """Annotate each customer's Wh, readings, days with data and peak over `start`..`end` (inclusive).
 
         With no period the whole-history fields are read as they are, so the cost is one row per customer;
-        with a period the customer's days in it are summed in SQL. Either way every annotation sorts in SQL.
+        with a period the few day blocks covering it are summed in SQL (consumption.blocks), so the cost
+        does not grow with its length. Either way every annotation sorts in SQL.
         """
         if start is None or end is None:
             customers = self.annotate(
@@ -27,20 +32,18 @@ class CustomerQuerySet(models.QuerySet):
                 period_peak_wh=F("peak_wh"), period_peak_at=F("peak_at"),
             )
         else:
-            peak_day = (
-                _daily_model(self).objects.filter(customer=OuterRef("pk")).for_period(start, end)
-                .order_by("-peak_wh", "peak_at")
-            )
-            # The join's condition keeps the period in the ON clause, so the primary key index
-            # (customer, date) reads only the period's days of each customer.
+            blocks = _related_model(self, "dayblock").objects
+            peak_block = blocks.filter(customer=OuterRef("pk")).for_period(start, end).order_by("-peak_wh", "peak_at")
+            # The join's condition keeps the blocks in the ON clause, so the primary key index
+            # (customer, level, first_day) reads only the period's blocks of each customer.
             customers = self.annotate(
-                period=FilteredRelation("dailyconsumption", condition=_on_days("dailyconsumption__date", start, end))
+                period=FilteredRelation("dayblock", condition=blocks.covering(start, end, "dayblock__"))
             ).annotate(
                 period_wh=Coalesce(Sum("period__wh"), 0.0),
                 period_readings=Coalesce(Sum("period__readings"), 0),
-                period_days=Count("period__date"),
+                period_days=Coalesce(Sum("period__days"), 0),
                 period_peak_wh=Max("period__peak_wh"),
-                period_peak_at=Subquery(peak_day.values("peak_at")[:1]),
+                period_peak_at=Subquery(peak_block.values("peak_at")[:1]),
             )
         return customers.annotate(
             period_avg_daily_wh=F("period_wh") / NullIf(F("period_days"), 0),
@@ -97,23 +100,18 @@ def _alert_model(customers: models.QuerySet):
 
 
 def _daily_model(customers: models.QuerySet):
-    # DailyConsumption is defined after this module is imported; reach it through the relation.
-    return customers.model._meta.get_field("dailyconsumption").related_model
+    return _related_model(customers, "dailyconsumption")
+
+
+def _related_model(customers: models.QuerySet, name: str):
+    # The per-customer models are defined after this module is imported; reach them through the relation.
+    return customers.model._meta.get_field(name).related_model
 
 
 class DailyConsumptionQuerySet(models.QuerySet):
     def for_period(self, start: date | None, end: date | None) -> "DailyConsumptionQuerySet":
         """The days `start` to `end`, both inclusive; None leaves that side open."""
         return self.filter(_on_days("date", start, end))
-
-    def totals_by_customer(self) -> "DailyConsumptionQuerySet":
-        """Per customer: Wh, readings, days, largest half-hour Wh and mean daily base Wh (null days ignored)."""
-        return (
-            self.values("customer_id", area=F("customer__area"), tariff=F("customer__tariff"))
-            .annotate(wh=Sum("wh"), readings=Sum("readings"), days=Count("date"),
-                      peak_wh=Max("peak_wh"), base_wh=Avg("base_wh"))
-            .order_by()
-        )
 
     def peak_day(self) -> dict | None:
         """The day holding the largest half-hourly reading (the earliest on a tie)."""
@@ -123,9 +121,6 @@ class DailyConsumptionQuerySet(models.QuerySet):
         """Wh per day, week (starting Monday) or month, as (period start, Wh) rows in order."""
         return self.values(period=_TRUNCATE[granularity]).annotate(wh=Sum("wh")).order_by("period")
 
-    def series_by_customer(self, granularity: str) -> "DailyConsumptionQuerySet":
-        """Wh per customer and day, week or month: the peers' median series is taken from these."""
-        return self.values("customer_id", period=_TRUNCATE[granularity]).annotate(wh=Sum("wh")).order_by()
 
 
 _TRUNCATE = {"day": F("date"), "week": TruncWeek("date"), "month": TruncMonth("date")}
@@ -202,6 +197,10 @@ class ReadingQuerySet(models.QuerySet):
 
 
 class ProfileMonthQuerySet(models.QuerySet):
+    def for_months(self, first_month: date, last_month: date) -> "ProfileMonthQuerySet":
+        """The months first_month to last_month (first days of months), both inclusive."""
+        return self.filter(month__gte=first_month, month__lte=last_month)
+
     def profile_sums(self) -> "ProfileMonthQuerySet":
         """Per customer, weekday/weekend and slot: total_wh and readings, like ReadingQuerySet.profile_sums."""
         return (
@@ -211,27 +210,53 @@ class ProfileMonthQuerySet(models.QuerySet):
         )
 
 
-def area_profile_sums(area: str, start: date | None, end: date | None) -> list[dict]:
-    """Profile sums of every customer in `area` over a period, from ProfileMonth wherever it can serve.
+class DayBlockQuerySet(models.QuerySet):
+    def for_period(self, start: date, end: date) -> "DayBlockQuerySet":
+        """The blocks that exactly cover the days `start` to `end`, both inclusive (consumption.blocks)."""
+        return self.filter(self.covering(start, end))
 
-    A month whose readings in the area all fall inside the period is read from the monthly sums;
-    only the part of a month cut by the period is read from the readings themselves.
-    """
-    from .models import GroupDaily, ProfileMonth, Reading  # models import this module
+    @staticmethod
+    def covering(start: date, end: date, prefix: str = "") -> Q:
+        """The condition on a day block (reached through `prefix`) to be one of those covering start..end."""
+        blocks = split_period(start, end)
+        if not blocks:
+            return Q(**{f"{prefix}level__lt": 0})  # an empty period: no block at all
+        wanted = Q()
+        for level, first_day in blocks:
+            wanted |= Q(**{f"{prefix}level": level, f"{prefix}first_day": first_day})
+        return wanted
 
-    start, end = start or date.min, end or date.max
-    bounds = GroupDaily.objects.filter(area=area).month_bounds(start, end)
-    whole = [month for month, (first, last) in bounds.items() if start <= first and last <= end]
-    cut = [
-        (max(start, first), min(end, last))
-        for month, (first, last) in bounds.items()
-        if month not in whole and max(start, first) <= min(end, last)
-    ]
-    rows = list(ProfileMonth.objects.filter(customer__area=area, month__in=whole).profile_sums())
-    if cut:
-        readings = Reading.objects.filter(customer__area=area).for_periods(cut)
-        rows.extend(readings.profile_sums())
-    return rows
+    def totals_by_customer(self) -> "DayBlockQuerySet":
+        """Per customer: Wh, readings, days, largest half-hour Wh and mean daily base Wh (null if no day has one)."""
+        return (
+            self.values("customer_id", area=F("customer__area"), tariff=F("customer__tariff"))
+            .annotate(
+                wh=Sum("wh"), readings=Sum("readings"), days=Sum("days"), peak_wh=Max("peak_wh"),
+                base_wh=ExpressionWrapper(Sum("base_wh") / NullIf(Sum("base_days"), 0), output_field=FloatField()),
+            )
+            .order_by()
+        )
+
+
+class AreaSeriesMedianQuerySet(models.QuerySet):
+    def windows(self, area: str, granularity: str, periods: list[date]) -> dict[date, MedianWindow]:
+        """The area's median window of each of `periods` (first days of whole days, weeks or months)."""
+        rows = self.filter(area=area, granularity=granularity, period__in=periods) if periods else self.none()
+        return {row.period: row.window for row in rows}
+
+
+class AreaProfileMedianQuerySet(models.QuerySet):
+    def widest_run(self, area: str, first_month: date, last_month: date) -> tuple[date, date] | None:
+        """The area's first and last month with readings from first_month to last_month, if any."""
+        return (
+            self.filter(area=area, first_month__gte=first_month, last_month__lte=last_month)
+            .order_by("first_month", "-last_month").values_list("first_month", "last_month").first()
+        )
+
+    def windows(self, area: str, first_month: date, last_month: date) -> dict[tuple[bool, int], MedianWindow]:
+        """The area's median window of each (weekend, slot) over the whole months first_month to last_month."""
+        rows = self.filter(area=area, first_month=first_month, last_month=last_month)
+        return {(row.weekend, row.slot): row.window for row in rows}
 
 
 class GroupDailyQuerySet(models.QuerySet):
@@ -243,18 +268,6 @@ class GroupDailyQuerySet(models.QuerySet):
     def for_groups(self, areas: list[str], tariffs: list[str]) -> "GroupDailyQuerySet":
         """Rows of the given areas and tariffs; an empty list means all of them."""
         return _for_groups(self, areas, tariffs)
-
-    def month_bounds(self, start: date, end: date) -> dict[date, tuple[date, date]]:
-        """For each month the period start..end touches: the first and last date with readings in it."""
-        rows = (
-            self.filter(date__gte=start.replace(day=1))
-            .annotate(month=TruncMonth("date"))
-            .filter(month__lte=end.replace(day=1))
-            .values("month")
-            .annotate(first=Min("date"), last=Max("date"))
-            .order_by()
-        )
-        return {row["month"]: (row["first"], row["last"]) for row in rows}
 
     def for_period(self, start: date | None, end: date | None) -> "GroupDailyQuerySet":
         """The days `start` to `end`, both inclusive; None leaves that side open."""

@@ -4,13 +4,12 @@ Pure computations, no database access. Readings are Wh per half hour, turned int
 `units`.
 """
 import statistics
-from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from .units import HALF_HOURS_PER_DAY, SLOTS, kw, kwh, slot
+from .units import HALF_HOURS_PER_DAY, kw, kwh, slot
 
 EPOCH = datetime(1970, 1, 1)
 
@@ -147,61 +146,64 @@ def empty_profile() -> Profile:
     return {False: [None] * HALF_HOURS_PER_DAY, True: [None] * HALF_HOURS_PER_DAY}
 
 
-def median_profile(profiles: Iterable[Profile]) -> Profile:
-    """The median, slot by slot, of several customers' average profiles."""
-    by_slot: dict[bool, list[list[float]]] = {False: [[] for _ in SLOTS], True: [[] for _ in SLOTS]}
-    for profile in profiles:
-        for weekend, values in profile.items():
-            for index, value in enumerate(values):
-                if value is not None:
-                    by_slot[weekend][index].append(value)
+def average_profile(readings: Iterable[tuple[datetime, float]]) -> Profile:
+    """One customer's mean Wh in each half-hour slot of weekdays and of weekends, from (timestamp, Wh) readings."""
+    sums = {weekend: [0.0] * HALF_HOURS_PER_DAY for weekend in (False, True)}
+    counts = {weekend: [0] * HALF_HOURS_PER_DAY for weekend in (False, True)}
+    for timestamp, wh in readings:
+        weekend, index = timestamp.weekday() >= 5, slot(timestamp.hour, timestamp.minute)
+        sums[weekend][index] += wh
+        counts[weekend][index] += 1
     return {
-        weekend: [statistics.median(values) if values else None for values in slots]
-        for weekend, slots in by_slot.items()
+        weekend: [total / count if count else None for total, count in zip(sums[weekend], counts[weekend])]
+        for weekend in (False, True)
     }
 
 
-def values_by_period(rows: Iterable[Mapping]) -> dict[date, tuple[array, array]]:
-    """Rows of customer_id, period and wh, gathered per period as (Wh sorted, customer ids in the same order).
+@dataclass(frozen=True)
+class MedianWindow:
+    """The middle of a sorted set of `count` values: the value at index (count - 2) // 2 (`low`), the
+    next one (`middle`) and, for an odd count, the one after (`high`); None where there is none."""
 
-    Typed arrays keep the structure small and quick to cache: a cache pickles them as plain bytes.
+    count: int
+    low: float | None = None
+    middle: float | None = None
+    high: float | None = None
+
+    @classmethod
+    def of(cls, ordered: list[float]) -> "MedianWindow":
+        """The window of `ordered`, sorted values."""
+        count = len(ordered)
+        first = max(0, (count - 2) // 2)
+        values = ordered[first:count // 2 + count % 2 + 1] if count > 1 else ordered
+        return cls(count, *values)
+
+    @property
+    def values(self) -> list[float]:
+        return [value for value in (self.low, self.middle, self.high) if value is not None]
+
+
+def median_excluding(window: MedianWindow, value: float | None = None) -> float | None:
+    """The median of the window's set with one customer's `value` left out (None: they are not in it).
+
+    Only values matter, not whose they are: leaving out one copy of `value` gives the same set
+    whichever customer held it. `value` may differ from the stored copy by rounding (it is summed
+    in another order): near the window's edges either reading gives the same median.
     """
-    gathered: dict[date, list[tuple[float, int]]] = defaultdict(list)
-    for row in rows:
-        gathered[row["period"]].append((row["wh"], row["customer_id"]))
-    by_period = {}
-    for period, pairs in gathered.items():
-        pairs.sort()
-        by_period[period] = (array("d", [wh for wh, _ in pairs]), array("q", [pk for _, pk in pairs]))
-    return by_period
-
-
-def median_series(
-    by_period: Mapping[date, tuple[array, array]], periods: list[date], excluding: int | None = None
-) -> list[float | None]:
-    """Per period, the median Wh of the customers other than `excluding`; None where there is none."""
-    medians = []
-    for period in periods:
-        values, customers = by_period.get(period, ((), ()))
-        try:
-            skip = customers.index(excluding) if excluding is not None else len(values)
-        except ValueError:
-            skip = len(values)  # not among them: nothing to leave out
-        medians.append(median_without(values, skip))
-    return medians
-
-
-def median_without(values, skip: int) -> float | None:
-    """The median of sorted `values` leaving out the one at index `skip` (none if skip is past the end)."""
-    count = len(values) - (skip < len(values))
-    if count == 0:
-        return None
-
-    def kept(index: int) -> float:  # the index-th value once `skip` is gone
-        return values[index if index < skip else index + 1]
-
-    middle = count // 2
-    return kept(middle) if count % 2 else (kept(middle - 1) + kept(middle)) / 2
+    values, count = window.values, window.count
+    if count <= 1:
+        return None if value is not None or not count else values[0]
+    first = (count - 2) // 2  # the index of window.low in the whole set
+    if value is not None:
+        count -= 1
+        if value < values[0]:
+            first -= 1  # taken out below the window: it moves down one place
+        elif value <= values[-1]:
+            values = list(values)
+            values.remove(min(values, key=lambda kept: abs(kept - value)))
+        # above the window: nothing in it moves
+    middle = count // 2 - first
+    return values[middle] if count % 2 else (values[middle - 1] + values[middle]) / 2
 
 
 def heatmap(readings: Iterable[tuple[datetime, float]]) -> tuple[list[date], list[list[float | None]]]:

@@ -4,6 +4,8 @@ A reading is the energy in Wh used in the half hour starting at its timestamp, s
 HALF_HOURS_PER_DAY readings, energy in kWh is Wh / 1000, and mean demand over a half hour in kW
 is its Wh / 1000 / 0.5 h.
 """
+from datetime import date
+
 HALF_HOURS_PER_DAY = 48
 HOURS_PER_READING = 0.5
 # A day's base load is the mean of its lowest readings: a household's standing demand, taken over
@@ -31,3 +33,8 @@ def slot(hour: int, minute: int) -> int:
 def slot_of(timestamp: str) -> int:
     """The half-hour slot of a 'YYYY-MM-DD HH:MM:SS' timestamp."""
     return slot(timestamp[11:13], timestamp[14:16])
+
+
+def next_month(month: date) -> date:
+    """The first day of the month after `month`'s."""
+    return date(month.year + month.month // 12, month.month % 12 + 1, 1)

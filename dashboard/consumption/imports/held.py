@@ -7,11 +7,11 @@ its rejected and superseded rows, the customer it is now the source of).
 from dataclasses import dataclass, field
 
 from ..models import (
-    Alert, Customer, DailyConsumption, GroupDaily, GroupHalfHour, ImportFile, ProfileMonth, RejectedRow, SupersededReading,
+    Alert, Customer, DailyConsumption, DayBlock, GroupDaily, GroupHalfHour, ImportFile, ProfileMonth, RejectedRow, SupersededReading,
 )
 from ..parsing import Rejected, Superseded
 from .groups import KEY_FIELDS, Group, GroupDailyRow, GroupHalfHourRow, GroupSums
-from .rows import ALERT_COLUMNS, DAILY_COLUMNS, PROFILE_COLUMNS, History
+from .rows import ALERT_COLUMNS, BLOCK_COLUMNS, DAILY_COLUMNS, PROFILE_COLUMNS, History
 from .writer import Encoded, Writer
 
 # What an imported file sets on its customer: the whole-history summary and where it came from.
@@ -22,7 +22,7 @@ CUSTOMER_SOURCE_FIELDS = [*History._fields, "source_file", "source_sha256", "sou
 class Limits:
     """How much is held before it is written: memory stays bounded whatever the folder's size."""
 
-    files: int = 100  # files whose daily and profile rows are held
+    files: int = 100  # files whose daily, profile, block and alert rows are held
     group_rows: int = 50_000  # checked after each file, so one group's rows may go past it
     records: int = 500  # files whose records are held
     record_rows: int = 20_000  # rejected and superseded rows held
@@ -43,15 +43,17 @@ class HeldRows:
         self.daily: list[Encoded] = []
         self.profiles: list[Encoded] = []
         self.alerts: list[Encoded] = []
+        self.blocks: list[Encoded] = []
         self.group_half_hours: list[GroupHalfHourRow] = []
         self.group_days: list[GroupDailyRow] = []
         self.shrunk_groups: set[Group] = set()
         self.records: list[FileRecord] = []
         self.record_rows = 0
 
-    def add_customer_rows(self, daily: Encoded, profiles: Encoded, alerts: Encoded) -> None:
+    def add_customer_rows(self, daily: Encoded, profiles: Encoded, blocks: Encoded, alerts: Encoded) -> None:
         self.daily.append(daily)
         self.profiles.append(profiles)
+        self.blocks.append(blocks)
         self.alerts.append(alerts)
 
     def add_group(self, sums: GroupSums) -> None:
@@ -80,6 +82,7 @@ class HeldRows:
         if self.daily:
             writer.insert(DailyConsumption, DAILY_COLUMNS, self.daily)
             writer.insert(ProfileMonth, PROFILE_COLUMNS, self.profiles)
+            writer.insert(DayBlock, BLOCK_COLUMNS, self.blocks)
             writer.insert(Alert, ALERT_COLUMNS, self.alerts)
         if self.group_half_hours:
             writer.add(GroupHalfHour, GroupHalfHourRow._fields, KEY_FIELDS, self.group_half_hours)
@@ -88,7 +91,8 @@ class HeldRows:
         if self.shrunk_groups:
             writer.delete_empty_group_rows(sorted(self.shrunk_groups))
         _write_records(writer, self.records)
-        self.daily, self.profiles, self.alerts, self.group_half_hours, self.group_days = [], [], [], [], []
+        self.daily, self.profiles, self.blocks, self.alerts = [], [], [], []
+        self.group_half_hours, self.group_days = [], []
         self.shrunk_groups, self.records, self.record_rows = set(), [], 0
 
 

@@ -8,7 +8,9 @@ from pathlib import Path
 
 from ..alerts import Thresholds, find_alerts
 from ..parsing import FileRejected, ParsedReadings, prepare_file
-from .rows import DailyRow, History, Readings, alert_rows, daily_rows, history, profile_rows, with_customer
+from .rows import (
+    DailyRow, History, Readings, alert_rows, block_rows, daily_rows, history, profile_rows, with_customer,
+)
 from .writer import Encoded, Writer
 
 
@@ -22,6 +24,7 @@ class PreparedFile:
     encoded_readings: Encoded | None = None  # None: nothing to store
     encoded_days: Encoded = None
     encoded_profiles: Encoded = None
+    encoded_blocks: Encoded = None
     encoded_alerts: Encoded = None
 
     @property
@@ -43,6 +46,7 @@ def prepare(customer_id: int, path: Path, known_sha256: str | None, on_duplicate
             file.encoded_readings = writer.encode_readings(customer_id, outcome.lines())
         file.encoded_days = writer.encode_rows(with_customer(customer_id, file.days))
         file.encoded_profiles = writer.encode_rows(with_customer(customer_id, profile_rows(readings)))
+        file.encoded_blocks = writer.encode_rows(with_customer(customer_id, block_rows(file.days)))
         found = find_alerts(readings, file.days, thresholds, len(outcome.rejected),
                             [duplicate.timestamp for duplicate in outcome.superseded])
         file.encoded_alerts = writer.encode_rows(alert_rows(customer_id, found.alerts))

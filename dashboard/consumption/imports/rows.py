@@ -10,6 +10,7 @@ from operator import add
 from typing import NamedTuple
 
 from ..alerts import AlertRow
+from ..blocks import MAX_LEVEL
 from ..parsing import timestamp_text
 from ..units import BASE_LOAD_READINGS, HALF_HOURS_PER_DAY, slot_of
 
@@ -38,6 +39,20 @@ class ProfileRow(NamedTuple):
     readings: int
 
 
+class BlockRow(NamedTuple):
+    """One customer's days in one block of 2**level days (consumption.blocks), summed."""
+
+    level: int
+    first_day: str
+    wh: float
+    readings: int
+    days: int  # days with readings
+    peak_wh: float
+    peak_at: str  # the earliest half hour holding the block's peak
+    base_wh: float  # the days' base_wh summed, over the days that have one
+    base_days: int
+
+
 class History(NamedTuple):
     """The Customer fields that summarise all of a customer's readings."""
 
@@ -60,6 +75,7 @@ class Readings(NamedTuple):
 # The tables' columns for these rows: the customer, then the row's own fields.
 DAILY_COLUMNS = ("customer_id", *DailyRow._fields)
 PROFILE_COLUMNS = ("customer_id", *ProfileRow._fields)
+BLOCK_COLUMNS = ("customer_id", *BlockRow._fields)
 ALERT_COLUMNS = ("customer_id", "kind", "first_day", "last_day", "starts_at", "ends_at", "magnitude", "explanation")
 
 
@@ -94,6 +110,43 @@ def daily_rows(readings: Readings) -> list[DailyRow]:
         days.append(DailyRow(date, float(sum(day)), end - start, peak, timestamps[start + day.index(peak)], base))
         start = end
     return days
+
+
+def block_rows(days: list[DailyRow]) -> list[BlockRow]:
+    """Every block, at each level up to MAX_LEVEL, holding any of `days` (daily_rows(), in date order).
+
+    Each level's blocks are the level below taken in pairs, so the work is twice the days, not the
+    days times the levels.
+    """
+    # [block number, wh, readings, days, peak_wh, peak_at, base_wh, base_days]: blocks of 2**level
+    # days numbered from day 1 of year 1, as block_start() aligns them
+    level = [
+        [date_type.fromisoformat(day.date).toordinal() - 1, day.wh, day.readings, 1, day.peak_wh, day.peak_at,
+         day.base_wh or 0.0, int(day.base_wh is not None)]
+        for day in days
+    ]
+    rows = []
+    for number in range(MAX_LEVEL + 1):
+        rows += [
+            BlockRow(number, date_type.fromordinal((block << number) + 1).isoformat(), *sums)
+            for block, *sums in level
+        ]
+        merged = []
+        for block, wh, readings, count, peak_wh, peak_at, base_wh, base_days in level:
+            block >>= 1
+            if merged and merged[-1][0] == block:
+                pair = merged[-1]
+                pair[1] += wh
+                pair[2] += readings
+                pair[3] += count
+                if peak_wh > pair[4]:  # on a tie the earlier peak stays
+                    pair[4], pair[5] = peak_wh, peak_at
+                pair[6] += base_wh
+                pair[7] += base_days
+            else:
+                merged.append([block, wh, readings, count, peak_wh, peak_at, base_wh, base_days])
+        level = merged
+    return rows
 
 
 def profile_rows(readings: Readings) -> list[ProfileRow]:

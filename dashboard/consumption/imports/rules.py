@@ -12,7 +12,8 @@ For each customer's file:
 - unchanged (the SHA-256 and duplicate policy of the file the customer's readings came from, and
   the customer in the same group): recorded, and nothing else;
 - parsed: replaces the customer's readings and the rows computed from them (daily, monthly
-  profile, alerts), and moves their sums from the group they were in to the group they are in;
+  profile, day blocks, alerts), and moves their sums from the group they were in to the group they
+  are in; the median windows of every area touched are rebuilt at the end;
 - rejected or unreadable: recorded; the customer's readings stay as they were.
 A customer who changed area or tariff takes the sums of their stored readings to the new group,
 with or without a new file.
@@ -31,6 +32,7 @@ from ..parsing import DUPLICATE_POLICIES, FileRejected, ParsedReadings
 from .folder import FatalImportError, Folder, read_folder
 from .groups import Group, GroupSums
 from .held import FileRecord, HeldRows, Limits
+from .medians import rebuild_area_medians
 from .prepare import PreparedFile, prepare, read_ahead
 from .run import ImportReport, check_tables, fail_run, finish_run, log_completed, start_run
 from .writer import Writer, writer_for
@@ -74,6 +76,7 @@ class _Import:
         self.customers: dict[int, Customer] = {}
         self.moved: dict[int, Group] = {}  # customer -> the group they were in
         self.groups: dict[Group, GroupSums] = {}  # pending sums of the groups touched
+        self.changed_areas: set[str] = set()  # whose median windows are rebuilt at the end
 
     def run(self, folder: Folder, progress: Progress | None) -> None:
         self._import_customers(folder)
@@ -101,6 +104,8 @@ class _Import:
                 progress(done, len(folder.files), file.path.name)
         self._hold_groups()
         self.held.write()
+        self.writer.flush()  # the median windows are read and written through the ORM
+        rebuild_area_medians(self.changed_areas)
 
     # The rules ------------------------------------------------------------------------------------
 
@@ -179,7 +184,7 @@ class _Import:
             self.writer.delete_customer_rows(customer.pk)
         if file.encoded_readings is not None:
             self.writer.write_readings(file.encoded_readings)
-        self.held.add_customer_rows(file.encoded_days, file.encoded_profiles, file.encoded_alerts)
+        self.held.add_customer_rows(file.encoded_days, file.encoded_profiles, file.encoded_blocks, file.encoded_alerts)
         self._group(group_of(customer)).add(file.readings, file.days, +1)
         for name, value in file.history._asdict().items():
             setattr(customer, name, value)
@@ -216,6 +221,7 @@ class _Import:
     # Groups and held rows -----------------------------------------------------------------------
 
     def _group(self, group: Group) -> GroupSums:
+        self.changed_areas.add(group.area)
         return self.groups.setdefault(group, GroupSums(group))
 
     def _hold_groups(self) -> None:

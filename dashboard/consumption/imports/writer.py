@@ -11,7 +11,7 @@ from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from ..models import Alert, DailyConsumption, GroupDaily, GroupHalfHour, ProfileMonth, Reading
+from ..models import Alert, DailyConsumption, DayBlock, GroupDaily, GroupHalfHour, ProfileMonth, Reading
 from .groups import DayTotal, Group
 from .rows import Readings, as_readings
 
@@ -24,7 +24,7 @@ class Writer(ABC):
         self.connection = connection
         self.tables = {
             model: connection.ops.quote_name(model._meta.db_table)
-            for model in (Reading, DailyConsumption, ProfileMonth, Alert, GroupDaily, GroupHalfHour)
+            for model in (Reading, DailyConsumption, ProfileMonth, DayBlock, Alert, GroupDaily, GroupHalfHour)
         }
 
     def __enter__(self) -> "Writer":
@@ -97,7 +97,7 @@ class Writer(ABC):
     def delete_customer_rows(self, customer_id: int) -> None:
         """A customer's readings and the rows computed from them alone."""
         with self.cursor() as cursor:
-            for model in (Reading, DailyConsumption, ProfileMonth, Alert):
+            for model in (Reading, DailyConsumption, ProfileMonth, DayBlock, Alert):
                 cursor.execute(f"DELETE FROM {self.tables[model]} WHERE customer_id = %s", [customer_id])
 
     def delete_empty_group_rows(self, groups: list[Group]) -> None:

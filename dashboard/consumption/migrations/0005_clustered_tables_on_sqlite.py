@@ -14,12 +14,13 @@ from django.db import migrations
 CLUSTERED_MODELS = ("Reading", "DailyConsumption", "ProfileMonth")
 
 
-def rebuild(apps, schema_editor, clustered: bool) -> None:
+def rebuild(apps, schema_editor, clustered: bool, names: tuple[str, ...] = CLUSTERED_MODELS) -> None:
+    """Rebuild the tables of the models `names`, clustered on their primary key or not."""
     connection = schema_editor.connection
     if connection.vendor != "sqlite":
         return
     quote = schema_editor.quote_name
-    for name in CLUSTERED_MODELS:
+    for name in names:
         model = apps.get_model("consumption", name)
         table = model._meta.db_table
         staging = f"{table}__rebuild"

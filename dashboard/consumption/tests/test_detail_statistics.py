@@ -72,12 +72,12 @@ def test_it_averages_profiles_slot_by_slot_and_splits_weekends():
     assert profile[False][1] is None and profile[True][0] is None
 
 
-def test_it_takes_the_median_profile_ignoring_missing_slots():
-    a = {False: [1.0] + [None] * 47, True: [None] * 48}
-    b = {False: [3.0] + [None] * 47, True: [None] * 47 + [7.0]}
-    c = {False: [10.0] + [None] * 47, True: [None] * 48}
-    median = stats.median_profile([a, b, c])
-    assert median[False][0] == 3.0 and median[True][47] == 7.0 and median[False][1] is None
+def test_it_averages_one_customers_readings_slot_by_slot():
+    friday, saturday = datetime(2016, 7, 15), datetime(2016, 7, 16)
+    readings = [(friday, 100.0), (friday + timedelta(days=7), 300.0), (saturday + timedelta(minutes=30), 40.0)]
+    profile = stats.average_profile(readings)
+    assert profile[False][0] == 200 and profile[True][1] == 40
+    assert profile[False][1] is None and profile[True][0] is None
 
 
 def test_it_lays_the_heatmap_out_day_by_day_with_blank_gaps():
@@ -108,19 +108,18 @@ def test_it_reads_naive_timestamps_as_utc_for_the_time_axis():
     assert stats.epoch_ms(datetime(1970, 1, 2)) == 86_400_000
 
 
-@given(
-    rows=st.lists(
-        st.tuples(st.integers(1, 8), st.integers(0, 3), st.floats(0, 1e6, allow_nan=False)),
-        max_size=40, unique_by=lambda row: row[:2],
-    ),
-    excluding=st.one_of(st.none(), st.integers(0, 9)),
-)
-def test_the_peer_median_per_period_equals_the_median_of_the_others(rows, excluding):
-    start = date(2016, 7, 15)
-    series = [{"customer_id": pk, "period": start + timedelta(days=day), "wh": wh} for pk, day, wh in rows]
-    periods = [start + timedelta(days=day) for day in range(5)]  # day 4 never has data
-    expected = []
-    for period in periods:
-        others = [row["wh"] for row in series if row["period"] == period and row["customer_id"] != excluding]
-        expected.append(statistics.median(others) if others else None)
-    assert stats.median_series(stats.values_by_period(series), periods, excluding) == expected
+@given(values=st.lists(st.floats(0, 1e6, allow_nan=False), max_size=30), leave_out=st.integers(0, 40),
+       rounding=st.sampled_from([1.0, 1 + 1e-15, 1 - 1e-15]))
+def test_a_median_window_gives_the_median_with_any_one_value_left_out(values, leave_out, rounding):
+    ordered = sorted(values)
+    window = stats.MedianWindow.of(ordered)
+    assert window.count == len(values) and len(window.values) <= 3
+    assert stats.median_excluding(window) == (statistics.median(ordered) if ordered else None)
+    if leave_out < len(ordered):
+        # The customer's own value, summed in another order than the window's copy of it.
+        others = ordered[:leave_out] + ordered[leave_out + 1:]
+        found = stats.median_excluding(window, ordered[leave_out] * rounding)
+        if others:
+            assert found == pytest.approx(statistics.median(others), rel=1e-12)
+        else:
+            assert found is None

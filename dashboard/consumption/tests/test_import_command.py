@@ -1,8 +1,9 @@
 """`manage.py import`: what lands in the database, what is recorded, and what is refused."""
 import csv
 import io
+import statistics
 from collections import defaultdict
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -11,9 +12,13 @@ from django.core.management import CommandError, call_command
 from consumption.imports import Limits, import_data
 from consumption.imports.prepare import read_ahead
 from consumption.imports.rows import as_text
+from consumption.statistics import median_excluding
 from consumption.models import (
+    AreaProfileMedian,
+    AreaSeriesMedian,
     Customer,
     DailyConsumption,
+    DayBlock,
     GroupDaily,
     GroupHalfHour,
     ImportFile,
@@ -72,6 +77,9 @@ def database_state() -> dict:
         "group_daily": sorted(GroupDaily.objects.values_list()),
         "group_half_hour": sorted(GroupHalfHour.objects.values_list()),
         "profile_month": sorted(ProfileMonth.objects.values_list()),
+        "day_blocks": sorted(DayBlock.objects.values_list()),
+        "area_series_medians": sorted(AreaSeriesMedian.objects.values_list()),
+        "area_profile_medians": sorted(AreaProfileMedian.objects.values_list()),
     }
 
 
@@ -87,13 +95,13 @@ def assert_aggregates_match_readings() -> None:
         slot[1] += 1
     expected_daily = {}
     group_daily: dict = defaultdict(lambda: [0.0, 0, 0])
-    for (customer_id, date), rows in per_day.items():
+    for (customer_id, day_text), rows in per_day.items():
         values = sorted(wh for _, wh in rows)
         peak_wh = max(values)
         peak_at = min(ts for ts, wh in rows if wh == peak_wh)
         base = sum(values[:8]) / 8 if len(values) >= 8 else None
-        expected_daily[(customer_id, date)] = (sum(values), len(values), peak_wh, peak_at, base)
-        slot = group_daily[(*areas[customer_id], date)]
+        expected_daily[(customer_id, day_text)] = (sum(values), len(values), peak_wh, peak_at, base)
+        slot = group_daily[(*areas[customer_id], day_text)]
         slot[0] += sum(values)
         slot[1] += len(values)
         slot[2] += 1
@@ -125,6 +133,78 @@ def assert_aggregates_match_readings() -> None:
         assert customer.readings_count == len(own)
         assert customer.total_wh == sum(own.values())
         assert customer.days_with_data == len({ts[:10] for ts in own})
+    assert_day_blocks_match(expected_daily)
+    assert_area_medians_match(expected_daily, profiles, areas)
+
+
+def assert_day_blocks_match(expected_daily: dict) -> None:
+    """Each block of 2**level days, counted from day 1 of year 1, sums the days in it."""
+    blocks: dict = {}
+    for (customer_id, day), (wh, count, peak_wh, peak_at, base) in sorted(expected_daily.items()):
+        ordinal = date.fromisoformat(day).toordinal() - 1
+        for level in range(11):
+            first_day = date.fromordinal(ordinal // 2**level * 2**level + 1).isoformat()
+            block = blocks.setdefault((customer_id, level, first_day), [0.0, 0, 0, peak_wh, peak_at, 0.0, 0])
+            block[0] += wh
+            block[1] += count
+            block[2] += 1
+            if peak_wh > block[3]:
+                block[3:5] = [peak_wh, peak_at]
+            if base is not None:
+                block[5] += base
+                block[6] += 1
+    stored = {
+        (b.customer_id, b.level, b.first_day.isoformat()): [b.wh, b.readings, b.days, b.peak_wh, as_text(b.peak_at),
+                                                            b.base_wh, b.base_days]
+        for b in DayBlock.objects.all()
+    }
+    assert stored.keys() == blocks.keys()
+    for key, block in blocks.items():
+        assert stored[key] == pytest.approx(block), key
+
+
+def assert_area_medians_match(expected_daily: dict, profiles: dict, areas: dict) -> None:
+    """Each window gives the median of the area's customers with data in its day, week, month or run of
+    months, and that median with any one of them left out."""
+    def check(window, values: list[float]) -> None:
+        assert window.count == len(values)
+        assert median_excluding(window) == pytest.approx(statistics.median(values))
+        for index, value in enumerate(values):
+            others = values[:index] + values[index + 1:]
+            assert median_excluding(window, value) == pytest.approx(statistics.median(others) if others else None)
+
+    series: dict = defaultdict(lambda: defaultdict(float))
+    for (customer_id, day), (wh, *_) in expected_daily.items():
+        day = date.fromisoformat(day)
+        for granularity, period in (("day", day), ("week", day - timedelta(days=day.weekday())),
+                                    ("month", day.replace(day=1))):
+            series[areas[customer_id][0], granularity, period][customer_id] += wh
+    stored = {(row.area, row.granularity, row.period): row.window for row in AreaSeriesMedian.objects.all()}
+    assert stored.keys() == series.keys()
+    for key, sums in series.items():
+        check(stored[key], list(sums.values()))
+    months_of: dict = defaultdict(set)  # each area's months with readings
+    for customer_id, month, _, _ in profiles:
+        months_of[areas[customer_id][0]].add(month)
+    means: dict = defaultdict(dict)
+    for area, months in months_of.items():
+        span = sorted(months)
+        for first in range(len(span)):
+            for last in range(first, len(span)):
+                sums: dict = defaultdict(lambda: [0.0, 0])
+                for (customer_id, month, weekend, slot), (wh, count) in profiles.items():
+                    if areas[customer_id][0] == area and span[first] <= month <= span[last]:
+                        sums[customer_id, weekend, slot][0] += wh
+                        sums[customer_id, weekend, slot][1] += count
+                for (customer_id, weekend, slot), (wh, count) in sums.items():
+                    means[area, span[first], span[last], weekend, slot][customer_id] = wh / count
+    stored = {
+        (row.area, row.first_month.isoformat(), row.last_month.isoformat(), row.weekend, row.slot): row.window
+        for row in AreaProfileMedian.objects.all()
+    }
+    assert stored.keys() == means.keys()
+    for key, by_customer in means.items():
+        check(stored[key], list(by_customer.values()))
 
 
 def test_it_imports_customers_readings_and_aggregates(data_dir):
@@ -669,7 +749,7 @@ def test_on_sqlite_the_per_customer_tables_are_clustered_on_their_key():
     if connection.vendor != "sqlite":
         pytest.skip("WITHOUT ROWID is SQLite's; PostgreSQL keeps its tables as they are")
     with connection.cursor() as cursor:
-        for model in (Reading, DailyConsumption, ProfileMonth):
+        for model in (Reading, DailyConsumption, ProfileMonth, DayBlock):
             table = model._meta.db_table
             cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = %s", [table])
             create = cursor.fetchone()[0]

@@ -18,7 +18,6 @@ from .. import statistics as stats
 from ..alerts import Thresholds
 from ..csv_export import streamed_csv
 from ..forms import DetailParamsForm
-from ..queries import area_profile_sums
 from ..models import Alert, Customer, DailyConsumption, ImportFile, Reading, RejectedRow, SupersededReading
 from ..parsing import timestamp_text
 from ..units import BASE_LOAD_READINGS, HALF_HOURS_PER_DAY, SLOTS, kw, kwh
@@ -39,9 +38,9 @@ class Params:
     chosen: dict[str, date]  # the dates given in the query string, so links keep an open period open
 
     @cached_property
-    def data_version(self) -> str:
-        """The import the request reads, asked once and only when peers' figures are needed."""
-        return peer_figures.data_version()
+    def data_bounds(self) -> tuple[date | None, date | None]:
+        """The first and last day of anyone's readings, asked once and only when peers' figures are needed."""
+        return peer_figures.data_bounds()
 
     def query(self, **changes: str) -> str:
         values = {"granularity": self.granularity} | self.chosen | changes
@@ -145,14 +144,11 @@ def _series(customer: Customer, params: Params, readings: list | None = None) ->
             datasets=[{"label": label, "data": [kwh(wh) for _, wh in readings]}],
             x_ms=[stats.epoch_ms(timestamp) for timestamp, _ in readings],
         )
-    days = DailyConsumption.objects.for_period(params.start, params.end)
-    own = list(days.filter(customer=customer).series(params.granularity))
-    periods = [row["period"] for row in own]
-    area_series = peer_figures.cached(
-        params.data_version, "area-series", (customer.area, params.start, params.end, params.granularity),
-        lambda: stats.values_by_period(days.filter(customer__area=customer.area).series_by_customer(params.granularity)),
+    own = list(
+        DailyConsumption.objects.filter(customer=customer).for_period(params.start, params.end).series(params.granularity)
     )
-    median = stats.median_series(area_series, periods, excluding=customer.pk)
+    periods = [row["period"] for row in own]
+    median = peer_figures.series_median(customer, params.granularity, own, params.start, params.end) if own else []
     period_format = "%Y-%m" if params.granularity == "month" else "%Y-%m-%d"
     return Series(
         labels=[period.strftime(period_format) for period in periods],
@@ -209,22 +205,17 @@ def _too_short_to_judge(customer: Customer) -> bool:
 
 def _period_context(customer: Customer, params: Params, readings: list) -> dict:
     """Statistics beside the peers' medians, the average daily profiles and the heatmap of the period."""
-    days = DailyConsumption.objects.for_period(params.start, params.end)
-    peer_totals = peer_figures.cached(
-        params.data_version, "peer-totals", (customer.area, customer.tariff, params.start, params.end),
-        lambda: list(
-            days.filter(Q(customer__area=customer.area) | Q(customer__tariff=customer.tariff)).totals_by_customer()
-        ),
-    )
-    comparison = stats.compare_with_peers(customer.pk, customer.area, customer.tariff, peer_totals)
-    peak = days.filter(customer=customer).peak_day()
+    comparison = peer_figures.comparison(customer, params.start, params.end, params.data_bounds)
+    peak = DailyConsumption.objects.filter(customer=customer).for_period(params.start, params.end).peak_day()
+    peers_profile = peer_figures.profile_median(customer, params.start, params.end, params.data_bounds)
     dates, values = stats.heatmap(readings)
     low, high = stats.colour_scale(values)
     return {
         "comparison": comparison,
         "peak_at": peak["peak_at"] if peak else None,
         "period_coverage": stats.coverage_percent(comparison.customer.readings, params.start, params.end),
-        "profile_chart": _profile_chart(customer, params),
+        "profile_chart": _profile_chart(customer, params, readings, peers_profile),
+        "peers_profile": peers_profile,
         "heatmap_chart": {
             "type": "heatmap", "unit": "Wh", "dates": [f"{day:%Y-%m-%d}" for day in dates],
             "slots": SLOTS, "values": values, "scaleMin": low, "scaleMax": high,
@@ -233,15 +224,11 @@ def _period_context(customer: Customer, params: Params, readings: list) -> dict:
     }
 
 
-def _profile_chart(customer: Customer, params: Params) -> dict:
-    """Mean kW in each half hour of weekdays and weekends: the customer's, then the area peers' median."""
-    profiles = peer_figures.cached(
-        params.data_version, "area-profiles", (customer.area, params.start, params.end),
-        lambda: stats.average_profiles(area_profile_sums(customer.area, params.start, params.end)),
-    )
-    own = profiles.get(customer.pk) or stats.empty_profile()
-    peers = stats.median_profile(profile for pk, profile in profiles.items() if pk != customer.pk)
-    peer_count = len(profiles) - (customer.pk in profiles)
+def _profile_chart(customer: Customer, params: Params, readings: list, peers_profile: peer_figures.ProfileMedian) -> dict:
+    """Mean kW in each half hour of weekdays and weekends: the customer's over the period, then the
+    area peers' median over its whole months."""
+    own = stats.average_profile(readings)
+    peers, peer_count = peers_profile.profile, peers_profile.peers
 
     def dataset(label: str, values: list, colour: str, **extra) -> dict:
         return {"label": label, "data": [kw(wh) for wh in values], "color": colour, **extra}

@@ -58,8 +58,11 @@ class Selection:
 
     @property
     def period(self) -> tuple[date, date] | tuple[None, None]:
-        """The period for per-customer totals: none means whole history, read from Customer itself."""
-        return (self.start, self.end) if self.period_given else (None, None)
+        """The period for per-customer totals, within the data's days: none means whole history, read
+        from Customer itself."""
+        if not self.period_given:
+            return None, None
+        return max(self.start, self.data_first), min(self.end, self.data_last)
 
 
 @require_GET
