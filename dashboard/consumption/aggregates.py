@@ -3,12 +3,16 @@
 The import keeps aggregates in step incrementally; this is the slow, obvious way to the same tables,
 computing each customer's rows with the same named rows (imports.rows) the import writes.
 """
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Sum
 
 from .imports.medians import rebuild_area_medians
 from .imports.rows import as_readings, block_rows, daily_rows, history, profile_rows
-from .models import Customer, DailyConsumption, DayBlock, GroupDaily, GroupHalfHour, ProfileMonth, Reading
+from .imports.writer import writer_for
+from .models import (
+    AreaProfileMedian, AreaSeriesMedian, Customer, DailyConsumption, DayBlock, GroupDaily, GroupHalfHour, ProfileMonth,
+    Reading,
+)
 
 
 @transaction.atomic
@@ -43,4 +47,7 @@ def rebuild_aggregates() -> None:
         .values("area", "tariff", "timestamp", "wh", "readings")
         .order_by()
     )
-    rebuild_area_medians(GroupDaily.objects.values_list("area", flat=True).distinct().order_by())
+    AreaSeriesMedian.objects.all().delete()
+    AreaProfileMedian.objects.all().delete()
+    with writer_for(connection) as writer:
+        rebuild_area_medians(GroupDaily.objects.values_list("area", flat=True).distinct().order_by(), writer)

@@ -121,7 +121,7 @@ class DayBlock(models.Model):
     objects = DayBlockQuerySet.as_manager()
 
 
-class MedianWindow(models.Model):
+class MedianWindowRow(models.Model):
     """The middle of a sorted set of customers' values: enough to give its median with any one
     customer left out (statistics.median_excluding), so a page never reads the whole set."""
 
@@ -138,7 +138,7 @@ class MedianWindow(models.Model):
         return statistics.MedianWindow(self.count, self.low, self.middle, self.high)
 
 
-class AreaSeriesMedian(MedianWindow):
+class AreaSeriesMedian(MedianWindowRow):
     """The Wh of an area's customers in one whole day, week (from Monday) or month."""
 
     pk = models.CompositePrimaryKey("area", "granularity", "period")
@@ -149,7 +149,7 @@ class AreaSeriesMedian(MedianWindow):
     objects = AreaSeriesMedianQuerySet.as_manager()
 
 
-class AreaProfileMedian(MedianWindow):
+class AreaProfileMedian(MedianWindowRow):
     """The mean Wh of an area's customers in one half-hour slot of weekdays or weekends, over the
     whole months first_month to last_month."""
 

@@ -22,11 +22,12 @@ def data_bounds() -> tuple[date | None, date | None]:
 
 
 def _within(bounds: tuple, start: date | None, end: date | None) -> tuple[date, date] | None:
-    """The period start..end cut to the data's bounds; None when nothing of it is left."""
+    """The period start..end (None: open on that side) cut to the data's bounds; None when nothing
+    of it is left."""
     first, last = bounds
-    if None in (first, last, start, end):
+    if first is None:
         return None
-    start, end = max(start, first), min(end, last)
+    start, end = max(start or first, first), min(end or last, last)
     return (start, end) if start <= end else None
 
 

@@ -9,10 +9,10 @@ from datetime import date, datetime, time, timedelta
 from django.conf import settings
 from django.db import connections, models
 from django.db.models import (
-    Case, Count, DateTimeField, Exists, ExpressionWrapper, F, FilteredRelation, FloatField, Func, IntegerField, Max,
-    Min, OuterRef, Q, Subquery, Sum, Value, When,
+    Count, DateTimeField, Exists, ExpressionWrapper, F, FilteredRelation, FloatField, Func, Max, Min, OuterRef, Q,
+    Subquery, Sum, Value,
 )
-from django.db.models.functions import Cast, Coalesce, NullIf, Substr, TruncMonth, TruncTime, TruncWeek
+from django.db.models.functions import Coalesce, NullIf, TruncMonth, TruncWeek
 
 from .blocks import split_period
 from .statistics import MedianWindow
@@ -122,7 +122,6 @@ class DailyConsumptionQuerySet(models.QuerySet):
         return self.values(period=_TRUNCATE[granularity]).annotate(wh=Sum("wh")).order_by("period")
 
 
-
 _TRUNCATE = {"day": F("date"), "week": TruncWeek("date"), "month": TruncMonth("date")}
 
 
@@ -151,13 +150,6 @@ class ReadingQuerySet(models.QuerySet):
         """The half hours starting on the days `start` to `end`, both inclusive; None leaves that side open."""
         return self.filter(_starting_on_days("timestamp", start, end))
 
-    def for_periods(self, periods: list[tuple[date, date]]) -> "ReadingQuerySet":
-        """The half hours starting on any of the periods' days (each `start` to `end`, both inclusive)."""
-        wanted = Q()
-        for start, end in periods:
-            wanted |= _starting_on_days("timestamp", start, end)
-        return self.filter(wanted)
-
     def as_written(self) -> "ReadingQuerySet":
         """(timestamp, wh) pairs in time order, the timestamp naive as the meter wrote it.
 
@@ -171,30 +163,6 @@ class ReadingQuerySet(models.QuerySet):
             return readings.annotate(written=written).values_list("written", "wh")
         return readings.values_list("timestamp", "wh")
 
-    def profile_sums(self) -> "ReadingQuerySet":
-        """Per customer, weekday/weekend and time of day: total_wh and readings, for average profiles.
-
-        time_of_day is a time on PostgreSQL and "HH:MM" text on SQLite: each is the cheapest key to group by.
-        """
-        if connections[self.db].vendor == "sqlite":
-            # Django's Extract functions are Python callbacks on SQLite, one call per reading;
-            # cutting the stored text ("YYYY-MM-DD HH:MM:SS") with SQLite's own functions needs none.
-            weekday = Cast(Func(Value("%w"), F("timestamp"), function="strftime"), IntegerField())  # 0 = Sunday
-            readings = self.annotate(weekday=weekday).annotate(
-                weekend=Case(When(weekday__in=[0, 6], then=Value(True)), default=Value(False)),
-                time_of_day=Substr("timestamp", 12, 5),
-            )
-        else:
-            readings = self.annotate(
-                weekend=Case(When(timestamp__iso_week_day__gte=6, then=Value(True)), default=Value(False)),
-                time_of_day=TruncTime("timestamp"),
-            )
-        return (
-            readings.values("customer_id", "weekend", "time_of_day")
-            .annotate(total_wh=Sum("wh"), readings=Count("timestamp"))
-            .order_by()
-        )
-
 
 class ProfileMonthQuerySet(models.QuerySet):
     def for_months(self, first_month: date, last_month: date) -> "ProfileMonthQuerySet":
@@ -202,7 +170,7 @@ class ProfileMonthQuerySet(models.QuerySet):
         return self.filter(month__gte=first_month, month__lte=last_month)
 
     def profile_sums(self) -> "ProfileMonthQuerySet":
-        """Per customer, weekday/weekend and slot: total_wh and readings, like ReadingQuerySet.profile_sums."""
+        """Per customer, weekday/weekend and slot: total_wh and readings, for average profiles."""
         return (
             self.values("customer_id", "weekend", "slot")
             .annotate(total_wh=Sum("wh"), readings=Sum("readings"))
@@ -217,7 +185,10 @@ class DayBlockQuerySet(models.QuerySet):
 
     @staticmethod
     def covering(start: date, end: date, prefix: str = "") -> Q:
-        """The condition on a day block (reached through `prefix`) to be one of those covering start..end."""
+        """The condition on a day block (reached through `prefix`) to be one of those covering start..end.
+
+        Callers cut the period to the data's days first: a day block holds nothing outside them, and
+        a period of millennia would be thousands of conditions."""
         blocks = split_period(start, end)
         if not blocks:
             return Q(**{f"{prefix}level__lt": 0})  # an empty period: no block at all
@@ -240,8 +211,10 @@ class DayBlockQuerySet(models.QuerySet):
 
 class AreaSeriesMedianQuerySet(models.QuerySet):
     def windows(self, area: str, granularity: str, periods: list[date]) -> dict[date, MedianWindow]:
-        """The area's median window of each of `periods` (first days of whole days, weeks or months)."""
-        rows = self.filter(area=area, granularity=granularity, period__in=periods) if periods else self.none()
+        """The area's median window of each of `periods` (first days of whole days, weeks or months, in order)."""
+        if not periods:
+            return {}
+        rows = self.filter(area=area, granularity=granularity, period__gte=periods[0], period__lte=periods[-1])
         return {row.period: row.window for row in rows}
 
 

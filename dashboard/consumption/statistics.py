@@ -7,7 +7,7 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from .units import HALF_HOURS_PER_DAY, kw, kwh, slot
 
@@ -114,25 +114,17 @@ def coverage_percent(readings: int, first_day: date | None, last_day: date | Non
     return 100 * readings / expected if expected > 0 else None
 
 
-def slot_of(time_of_day: time | str) -> int:
-    """The slot of a time of day given as a time or as "HH:MM" text."""
-    if isinstance(time_of_day, str):
-        return slot(int(time_of_day[:2]), int(time_of_day[3:5]))
-    return slot(time_of_day.hour, time_of_day.minute)
-
-
 Profile = dict[bool, list[float | None]]  # weekend? -> mean Wh per slot, None where no reading
 
 
 def average_profiles(rows: Iterable[Mapping]) -> dict[int, Profile]:
     """Per customer, for weekdays (False) and weekends (True): the mean Wh in each half-hour slot.
 
-    `rows` hold customer_id, weekend, slot or time_of_day (a time or "HH:MM"), total_wh and readings.
+    `rows` hold customer_id, weekend, slot, total_wh and readings (ProfileMonthQuerySet.profile_sums).
     """
     sums: dict[tuple[int, bool, int], list[float]] = defaultdict(lambda: [0.0, 0])
     for row in rows:
-        index = row["slot"] if "slot" in row else slot_of(row["time_of_day"])
-        total = sums[row["customer_id"], bool(row["weekend"]), index]
+        total = sums[row["customer_id"], bool(row["weekend"]), row["slot"]]
         total[0] += row["total_wh"]
         total[1] += row["readings"]
     profiles: dict[int, Profile] = {}
@@ -172,11 +164,10 @@ class MedianWindow:
 
     @classmethod
     def of(cls, ordered: list[float]) -> "MedianWindow":
-        """The window of `ordered`, sorted values."""
+        """The window of `ordered`, sorted values (a list, or a numpy array: only the window is read)."""
         count = len(ordered)
         first = max(0, (count - 2) // 2)
-        values = ordered[first:count // 2 + count % 2 + 1] if count > 1 else ordered
-        return cls(count, *values)
+        return cls(count, *(float(value) for value in ordered[first:count // 2 + count % 2 + 1]))
 
     @property
     def values(self) -> list[float]:

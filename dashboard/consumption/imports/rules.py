@@ -104,8 +104,7 @@ class _Import:
                 progress(done, len(folder.files), file.path.name)
         self._hold_groups()
         self.held.write()
-        self.writer.flush()  # the median windows are read and written through the ORM
-        rebuild_area_medians(self.changed_areas)
+        rebuild_area_medians(self.changed_areas, self.writer)
 
     # The rules ------------------------------------------------------------------------------------
 

@@ -11,7 +11,9 @@ from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from ..models import Alert, DailyConsumption, DayBlock, GroupDaily, GroupHalfHour, ProfileMonth, Reading
+from ..models import (
+    Alert, AreaProfileMedian, AreaSeriesMedian, DailyConsumption, DayBlock, GroupDaily, GroupHalfHour, ProfileMonth, Reading,
+)
 from .groups import DayTotal, Group
 from .rows import Readings, as_readings
 
@@ -24,7 +26,8 @@ class Writer(ABC):
         self.connection = connection
         self.tables = {
             model: connection.ops.quote_name(model._meta.db_table)
-            for model in (Reading, DailyConsumption, ProfileMonth, DayBlock, Alert, GroupDaily, GroupHalfHour)
+            for model in (Reading, DailyConsumption, ProfileMonth, DayBlock, Alert, GroupDaily, GroupHalfHour,
+                          AreaSeriesMedian, AreaProfileMedian)
         }
 
     def __enter__(self) -> "Writer":

@@ -101,6 +101,21 @@ def mean_profile(rows) -> dict[tuple[bool, int], float]:
     return {key: sum(values) / len(values) for key, values in sums.items()}
 
 
+@pytest.mark.django_db
+def test_a_customer_without_readings_is_compared_with_peers_over_all_the_data(client, peers_data):
+    everyone, written = peers_data
+    from consumption.models import Customer
+
+    Customer.objects.create(id=9999, area="odd", tariff="t2")
+    response = client.get("/detail/9999/")
+    comparison = response.context["comparison"]
+    assert comparison.customer.readings == 0
+    odd = [figures(rows) for pk, rows in written.items() if everyone[pk][0] == "odd"]
+    assert comparison.area.peers == len(odd)
+    assert comparison.area.total_kwh == pytest.approx(median_of(peer["total_kwh"] for peer in odd), rel=1e-9)
+    assert response.context["peers_profile"].peers == len(odd)
+
+
 def assert_close(found: list, expected: list) -> None:
     """The same list, None where expected is None, and otherwise equal to within rounding."""
     assert [value is None for value in found] == [value is None for value in expected]

@@ -1,6 +1,6 @@
 """The detail page's pure computations: statistics, peer medians, profiles, heatmap, coverage."""
 import statistics
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -61,10 +61,9 @@ def test_it_has_no_medians_without_peers():
 
 def test_it_averages_profiles_slot_by_slot_and_splits_weekends():
     rows = [
-        {"customer_id": 1, "weekend": False, "time_of_day": time(0, 0), "total_wh": 300, "readings": 3},
-        {"customer_id": 1, "weekend": 1, "time_of_day": "23:30", "total_wh": 50, "readings": 2},
-        # an odd minute still lands in its half hour, weighted by its count
-        {"customer_id": 1, "weekend": False, "time_of_day": "00:15", "total_wh": 500, "readings": 1},
+        {"customer_id": 1, "weekend": False, "slot": 0, "total_wh": 300, "readings": 3},
+        {"customer_id": 1, "weekend": 1, "slot": 47, "total_wh": 50, "readings": 2},
+        {"customer_id": 1, "weekend": False, "slot": 0, "total_wh": 500, "readings": 1},  # another month's
     ]
     profile = stats.average_profiles(rows)[1]
     assert profile[False][0] == 200

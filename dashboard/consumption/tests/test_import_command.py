@@ -427,6 +427,18 @@ def test_a_file_with_the_wrong_header_is_rejected_and_recorded(data_dir):
     assert RejectedRow.objects.get(file=record).raw == "2016-07-15 00:00:00,5"
 
 
+def test_an_unchanged_run_rebuilds_no_median_window(data_dir):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    folder = data_dir(CUSTOMERS, {"3000.csv": readings_csv(*day("2016-07-15", [1.0] * 48))})
+    run_import(folder)
+    with CaptureQueriesContext(connection) as queries:
+        run_import(folder)
+    touched = [query["sql"] for query in queries.captured_queries if "median" in query["sql"].lower()]
+    assert touched == []
+
+
 def test_running_twice_leaves_the_same_database_and_skips_unchanged_files(data_dir):
     folder = data_dir(CUSTOMERS, {"3000.csv": DUPLICATED, "3001.csv": readings_csv(*day("2016-07-15", [3.0] * 48))})
     run_import(folder)
