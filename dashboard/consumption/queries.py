@@ -195,7 +195,12 @@ class DayBlockQuerySet(models.QuerySet):
         wanted = Q()
         for level, first_day in blocks:
             wanted |= Q(**{f"{prefix}level": level, f"{prefix}first_day": first_day})
-        return wanted
+        # The same blocks, loosely, as lists the primary key can look up (customer, level IN, first_day
+        # IN): without them SQLite reads every block of each customer to test the exact pairs.
+        return wanted & Q(**{
+            f"{prefix}level__in": sorted({level for level, _ in blocks}),
+            f"{prefix}first_day__in": sorted({first_day for _, first_day in blocks}),
+        })
 
     def totals_by_customer(self) -> "DayBlockQuerySet":
         """Per customer: Wh, readings, days, largest half-hour Wh and mean daily base Wh (null if no day has one)."""

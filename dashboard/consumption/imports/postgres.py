@@ -7,7 +7,7 @@ error ends it with that error so the transaction rolls back.
 from collections.abc import Sequence
 from contextlib import ExitStack
 
-from ..models import Reading
+from ..models import Customer, Reading
 from .writer import Writer
 
 
@@ -41,6 +41,13 @@ class PostgresWriter(Writer):
     def close(self, *exc_info) -> None:
         self._readings_copy = None
         self._copy_stack.__exit__(*(exc_info or (None, None, None)))
+
+    def refresh_statistics(self) -> None:
+        # Autovacuum analyzes new rows later, maybe much later; until then the planner may take a
+        # table of millions of day blocks for one of a few rows, and scan all of it once per customer.
+        tables = [*self.tables.values(), self.connection.ops.quote_name(Customer._meta.db_table)]
+        with self.cursor() as cursor:
+            cursor.execute(f"ANALYZE {', '.join(tables)}")
 
     def insert(self, model, columns: Sequence[str], batches: list[list[tuple]]) -> None:
         with self.cursor() as cursor:

@@ -105,6 +105,8 @@ class _Import:
         self._hold_groups()
         self.held.write()
         rebuild_area_medians(self.changed_areas, self.writer)
+        if self.changed_areas:  # some customer's readings or group changed
+            self.writer.refresh_statistics()
 
     # The rules ------------------------------------------------------------------------------------
 

@@ -62,6 +62,9 @@ class Writer(ABC):
         """Add rows to summed rows: where a row's key (its first `key_count` columns) is stored, its
         other columns are added to the stored ones; otherwise it is inserted. A key may repeat."""
 
+    def refresh_statistics(self) -> None:
+        """Tell the query planner what the import changed, before the pages ask."""
+
     def flush(self) -> None:
         """End any statement left open: the caller is about to use the connection itself."""
 
