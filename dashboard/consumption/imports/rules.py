@@ -215,6 +215,7 @@ class _Import:
 
     def _record_skipped(self, path: Path, status: str, note: str, rejected=(), **fields) -> None:
         self.report.files_skipped += 1
+        self.report.files_rejected += status == ImportFile.Status.REJECTED
         self.report.notes.append(f"{path}: {note}")
         self.held.add_record(FileRecord(ImportFile(run=self.run_record, path=str(path), status=status, note=note,
                                                    **fields), list(rejected)))

@@ -17,8 +17,8 @@ IMPORT_TABLES = (
     Customer, Reading, DailyConsumption, ProfileMonth, DayBlock, Alert, GroupDaily, GroupHalfHour, AreaSeriesMedian,
     AreaProfileMedian, ImportRun, ImportFile, RejectedRow, SupersededReading,
 )
-COUNTS = ("files_imported", "files_unchanged", "files_skipped", "rows_read", "readings_stored", "rows_rejected",
-          "rows_superseded")
+COUNTS = ("files_imported", "files_unchanged", "files_skipped", "files_rejected", "rows_read", "readings_stored",
+          "rows_rejected", "rows_superseded")
 
 
 @dataclass
@@ -27,6 +27,7 @@ class ImportReport:
     files_imported: int = 0
     files_unchanged: int = 0
     files_skipped: int = 0
+    files_rejected: int = 0
     rows_read: int = 0
     readings_stored: int = 0
     rows_rejected: int = 0
