@@ -13,7 +13,7 @@ from django.db.models import Q
 
 from . import statistics as stats
 from .models import AreaProfileMedian, AreaSeriesMedian, Customer, DayBlock, GroupDaily, ProfileMonth
-from .units import next_month
+from .units import next_bucket
 
 
 def data_bounds() -> tuple[date | None, date | None]:
@@ -42,13 +42,6 @@ def comparison(customer: Customer, start: date | None, end: date | None, bounds:
     return stats.compare_with_peers(customer.pk, customer.area, customer.tariff, rows)
 
 
-def bucket_end(period: date, granularity: str) -> date:
-    """The last day of the day, week or month starting on `period`."""
-    if granularity == "month":
-        return next_month(period) - timedelta(days=1)
-    return period + timedelta(days=6 if granularity == "week" else 0)
-
-
 def series_median(customer: Customer, granularity: str, own: list[dict], start: date, end: date) -> list[float | None]:
     """For each of the customer's buckets (`own`: period and wh), the median Wh of their area peers
     over the same days: the bucket's days within start..end."""
@@ -56,7 +49,7 @@ def series_median(customer: Customer, granularity: str, own: list[dict], start: 
     windows = AreaSeriesMedian.objects.windows(customer.area, granularity, periods)
     medians = []
     for row in own:
-        first, last = row["period"], bucket_end(row["period"], granularity)
+        first, last = row["period"], next_bucket(row["period"], granularity) - timedelta(days=1)
         if start <= first and last <= end:
             window = windows.get(first, stats.MedianWindow(0))
             medians.append(stats.median_excluding(window, row["wh"]))

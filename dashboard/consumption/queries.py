@@ -55,13 +55,13 @@ class CustomerQuerySet(models.QuerySet):
             has_data = Q(readings_count__gt=0)
         else:
             has_data = Q(Exists(
-                _daily_model(self).objects.filter(customer=OuterRef("pk")).for_period(start, end)
+                _related_model(self, "dailyconsumption").objects.filter(customer=OuterRef("pk")).for_period(start, end)
             ))
         return self.order_by().aggregate(customers=Count("pk"), with_data=Count("pk", filter=has_data))
 
     def daily(self) -> "DailyConsumptionQuerySet":
         """The daily aggregates of these customers: the summary's source when it filters on customers."""
-        return _daily_model(self).objects.filter(customer__in=self.order_by().values("pk"))
+        return _related_model(self, "dailyconsumption").objects.filter(customer__in=self.order_by().values("pk"))
 
     # The same figures as GroupDaily's and GroupHalfHour's, from these customers' own days: for a
     # selection that is not a whole area/tariff group, such as one customer.
@@ -84,7 +84,7 @@ class CustomerQuerySet(models.QuerySet):
         """Annotate `period_alerts`: how many of each customer's alerts meet the period (a subquery, so
         the period's sums are not multiplied by a join)."""
         alerts = (
-            _alert_model(self).objects.filter(customer=OuterRef("pk")).for_period(start, end)
+            _related_model(self, "alert").objects.filter(customer=OuterRef("pk")).for_period(start, end)
             .order_by().values("customer").annotate(count=Count("*")).values("count")
         )
         return self.annotate(period_alerts=Coalesce(Subquery(alerts), 0))
@@ -93,14 +93,6 @@ class CustomerQuerySet(models.QuerySet):
         """The distinct areas and tariffs present, sorted: the summary filters' choices, from one query."""
         pairs = list(self.order_by().values_list("area", "tariff").distinct())
         return sorted({area for area, _ in pairs}), sorted({tariff for _, tariff in pairs})
-
-
-def _alert_model(customers: models.QuerySet):
-    return customers.model._meta.get_field("alert").related_model
-
-
-def _daily_model(customers: models.QuerySet):
-    return _related_model(customers, "dailyconsumption")
 
 
 def _related_model(customers: models.QuerySet, name: str):

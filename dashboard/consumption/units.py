@@ -4,7 +4,7 @@ A reading is the energy in Wh used in the half hour starting at its timestamp, s
 HALF_HOURS_PER_DAY readings, energy in kWh is Wh / 1000, and mean demand over a half hour in kW
 is its Wh / 1000 / 0.5 h.
 """
-from datetime import date
+from datetime import date, timedelta
 
 HALF_HOURS_PER_DAY = 48
 HOURS_PER_READING = 0.5
@@ -38,3 +38,17 @@ def slot_of(timestamp: str) -> int:
 def next_month(month: date) -> date:
     """The first day of the month after `month`'s."""
     return date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
+def bucket_start(day: date, granularity: str) -> date:
+    """The first day of the day, week (from Monday) or month holding `day`."""
+    if granularity == "month":
+        return day.replace(day=1)
+    return day - timedelta(days=day.weekday() if granularity == "week" else 0)
+
+
+def next_bucket(bucket: date, granularity: str) -> date:
+    """The first day of the day, week or month after the one starting on `bucket`."""
+    if granularity == "month":
+        return next_month(bucket)
+    return bucket + timedelta(days=7 if granularity == "week" else 1)

@@ -12,22 +12,17 @@ rebuild, so a re-run of unchanged data starts no slower.
 """
 from collections.abc import Iterable, Iterator
 from dataclasses import astuple, fields
-from datetime import date, timedelta
+from datetime import date
 
 from ..models import AreaProfileMedian, AreaSeriesMedian, Customer, DailyConsumption, GroupDaily, ProfileMonth
 from ..statistics import MedianWindow
-from ..units import HALF_HOURS_PER_DAY
+from ..units import HALF_HOURS_PER_DAY, bucket_start
 from .writer import Writer
 
 BATCH = 2000
 WINDOW_COLUMNS = tuple(field.name for field in fields(MedianWindow))
 SERIES_COLUMNS = ("area", "granularity", "period", *WINDOW_COLUMNS)
 PROFILE_COLUMNS = ("area", "first_month", "last_month", "weekend", "slot", *WINDOW_COLUMNS)
-
-
-def bucket_starts(day: date) -> dict[str, date]:
-    """The first day of the day, week (from Monday) and month holding `day`."""
-    return {"day": day, "week": day - timedelta(days=day.weekday()), "month": day.replace(day=1)}
 
 
 def rebuild_area_medians(areas: Iterable[str], writer: Writer) -> None:
@@ -56,7 +51,7 @@ def _series_windows(area: str) -> list[tuple]:
     for granularity in ("day", "week", "month"):
         buckets: dict[date, list[int]] = {}
         for day, column in days.items():
-            buckets.setdefault(bucket_starts(day)[granularity], []).append(column)
+            buckets.setdefault(bucket_start(day, granularity), []).append(column)
         for period, columns in sorted(buckets.items()):
             chunk = wh[:, columns]
             present = ~numpy.isnan(chunk).all(axis=1)

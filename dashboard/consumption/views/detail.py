@@ -20,10 +20,11 @@ from ..csv_export import streamed_csv
 from ..forms import DetailParamsForm
 from ..models import Alert, Customer, DailyConsumption, ImportFile, Reading, RejectedRow, SupersededReading
 from ..parsing import timestamp_text
-from ..units import BASE_LOAD_READINGS, HALF_HOURS_PER_DAY, SLOTS, kw, kwh
+from ..units import BASE_LOAD_READINGS, HALF_HOURS_PER_DAY, SLOTS, bucket_start, kw, kwh
 
 # Rejected rows and superseded duplicates listed on the page; the rest are counted.
 QUALITY_ROWS_SHOWN = 50
+PERIOD_FORMATS = {"day": "%Y-%m-%d", "week": "%Y-%m-%d", "month": "%Y-%m"}  # the over-time chart's labels
 PEER_DASH = [6, 4]
 
 
@@ -149,9 +150,8 @@ def _series(customer: Customer, params: Params, readings: list | None = None) ->
     )
     periods = [row["period"] for row in own]
     median = peer_figures.series_median(customer, params.granularity, own, params.start, params.end) if own else []
-    period_format = "%Y-%m" if params.granularity == "month" else "%Y-%m-%d"
     return Series(
-        labels=[period.strftime(period_format) for period in periods],
+        labels=[period.strftime(PERIOD_FORMATS[params.granularity]) for period in periods],
         datasets=[
             {"label": label, "data": [kwh(row["wh"]) for row in own]},
             {"label": f"Median of area {customer.area} peers", "data": [kwh(wh) for wh in median]},
@@ -186,9 +186,7 @@ def _overtime_chart(customer: Customer, params: Params, readings: list | None = 
 
 def _alert_marks(series: "Series", alerts: list[Alert], granularity: str) -> dict:
     """A point on the customer's own series in each bucket where an alert starts."""
-    label_of = {"day": lambda day: day.isoformat(), "week": lambda day: (day - timedelta(days=day.weekday())).isoformat(),
-                "month": lambda day: day.strftime("%Y-%m")}[granularity]
-    marked = {label_of(alert.first_day) for alert in alerts}
+    marked = {bucket_start(alert.first_day, granularity).strftime(PERIOD_FORMATS[granularity]) for alert in alerts}
     own = series.datasets[0]["data"]
     return {"label": "Alerts", "type": "line", "showLine": False, "pointStyle": "triangle", "pointRadius": 7,
             "color": "#c92a2a", "order": -1,

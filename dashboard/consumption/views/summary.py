@@ -23,7 +23,7 @@ from ..models import Alert, Customer, GroupDaily, GroupHalfHour
 from ..queries import CustomerQuerySet
 from ..csv_export import streamed_csv
 from ..tables import CountedPaginator, CustomerTable, percent_text
-from ..units import HALF_HOURS_PER_DAY, HOURS_PER_READING, kw, kwh
+from ..units import HALF_HOURS_PER_DAY, HOURS_PER_READING, kw, kwh, next_bucket
 
 BUCKET_TITLES = {"day": "Day", "week": "Week starting (Monday)", "month": "Month"}
 PER_PAGE_CHOICES = (25, 50, 100, 500)
@@ -248,12 +248,7 @@ def _buckets(selection: Selection, found: dict[date, float]) -> list[date]:
     bucket = first
     while bucket <= last:
         buckets.append(bucket)
-        if selection.granularity == "day":
-            bucket += timedelta(days=1)
-        elif selection.granularity == "week":
-            bucket += timedelta(weeks=1)
-        else:
-            bucket = date(bucket.year + bucket.month // 12, bucket.month % 12 + 1, 1)
+        bucket = next_bucket(bucket, selection.granularity)
     return buckets
 
 
