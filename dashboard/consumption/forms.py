@@ -86,8 +86,12 @@ class AlertParamsForm(ParamsForm):
             )
 
 
+COMPARISONS = [("", "Nothing"), ("previous", "The period before"), ("year", "A year earlier")]
+
+
 class PeriodForm(forms.Form):
-    """An inclusive period (`from`, `to`) and a chart granularity: the parameters every page shares.
+    """An inclusive period (`from`, `to`), a chart granularity and a period to compare it with
+    (units.compared_period): the parameters every page shares.
 
     One rule for a period given end first, on every page: the two dates are swapped, with a notice.
     """
@@ -100,6 +104,10 @@ class PeriodForm(forms.Form):
     SWAPPED = "The period’s start was after its end: the two dates were swapped."
 
     granularity = granularity_field(GRANULARITIES)
+    compare = NamedChoiceField(
+        choices=COMPARISONS, required=False, label="Compare with",
+        error_messages={"invalid_choice": "Comparison “%(value)s” is not previous or year: nothing is compared."},
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -134,6 +142,7 @@ class PeriodForm(forms.Form):
             "from": cleaned.get("from"),
             "to": cleaned.get("to"),
             "granularity": cleaned.get("granularity") or self.DEFAULT_GRANULARITY,
+            "compare": cleaned.get("compare") or None,
         }
 
     def period(self, first: date | None, last: date | None) -> tuple[date | None, date | None]:

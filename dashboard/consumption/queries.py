@@ -49,6 +49,28 @@ class CustomerQuerySet(models.QuerySet):
             period_avg_daily_wh=F("period_wh") / NullIf(F("period_days"), 0),
         )
 
+    def with_comparison(self, start: date | None, end: date | None) -> "CustomerQuerySet":
+        """Annotate `compared_wh`, each customer's Wh over the compared period `start`..`end` (null
+        for a customer with no readings in it, or no period: None), and the change from it to
+        `period_wh` (with_period_totals) in Wh and in percent of it: each sorts in SQL.
+
+        A subquery, not a second join to the day blocks, which would multiply the period's sums.
+        """
+        if start is None or end is None:
+            compared = Value(None, output_field=FloatField())
+        else:
+            compared = Subquery(
+                _related_model(self, "dayblock").objects.filter(customer=OuterRef("pk")).for_period(start, end)
+                .order_by().values("customer").annotate(wh=Sum("wh")).values("wh"),
+                output_field=FloatField(),
+            )
+        return self.annotate(compared_wh=compared).annotate(
+            change_wh=F("period_wh") - F("compared_wh"),
+            change_pct=ExpressionWrapper(
+                (F("period_wh") - F("compared_wh")) * 100.0 / NullIf(F("compared_wh"), 0.0), output_field=FloatField()
+            ),
+        )
+
     def counts(self, start: date | None = None, end: date | None = None) -> dict:
         """How many customers there are, and how many of them have readings in the period (or ever)."""
         if start is None or end is None:

@@ -106,6 +106,23 @@ def compare_with_peers(customer_id: int, area: str, tariff: str, rows: Iterable[
     return Comparison(own, PeerMedians.of(area_peers), PeerMedians.of(tariff_peers))
 
 
+@dataclass(frozen=True)
+class Change:
+    """A figure over the period beside the same figure over the compared period."""
+
+    now: float | None
+    before: float | None
+
+    @property
+    def difference(self) -> float | None:
+        return None if self.now is None or self.before is None else self.now - self.before
+
+    @property
+    def percent(self) -> float | None:
+        """The difference in percent of the compared figure; None when that is 0 or missing."""
+        return None if self.difference is None or not self.before else 100 * self.difference / self.before
+
+
 def coverage_percent(readings: int, first_day: date | None, last_day: date | None) -> float | None:
     """Readings stored as a percentage of the HALF_HOURS_PER_DAY a day expected from the first day to the last."""
     if first_day is None or last_day is None:

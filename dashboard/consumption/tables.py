@@ -22,7 +22,9 @@ def _sorted(queryset, is_descending: bool, field: str):
 
 
 class CustomerTable(tables.Table):
-    """Expects customers annotated by `Customer.objects.with_period_totals()`; `days` is the period's length."""
+    """Expects customers annotated by `Customer.objects.with_period_totals()` and, when `compared`, by
+    `with_comparison()`; `days` is the period's length."""
+    COMPARED = ("previous_kwh", "change_kwh", "change_pct")
 
     id = tables.Column(verbose_name="Customer")
     area = tables.Column(verbose_name="Area")
@@ -35,17 +37,21 @@ class CustomerTable(tables.Table):
     days = tables.Column(verbose_name="Days with data", accessor="period_days", attrs=NUMBER)
     coverage = tables.Column(verbose_name="Coverage (%)", accessor="period_readings", attrs=NUMBER)
     alerts = tables.Column(verbose_name="Alerts", accessor="period_alerts", attrs=NUMBER)
+    # Beside a compared period only (CustomerQuerySet.with_comparison).
+    previous_kwh = tables.Column(verbose_name="Previous (kWh)", accessor="compared_wh", attrs=NUMBER, default="—")
+    change_kwh = tables.Column(verbose_name="Change (kWh)", accessor="change_wh", attrs=NUMBER, default="—")
+    change_pct = tables.Column(verbose_name="Change (%)", accessor="change_pct", attrs=NUMBER, default="—")
 
     class Meta:
         model = Customer
         fields: list[str] = []
-        sequence = ("id", "area", "tariff", "total_kwh", "avg_daily_kwh", "peak_kw", "peak_at", "days", "coverage",
-                    "alerts")
+        sequence = ("id", "area", "tariff", "total_kwh", "previous_kwh", "change_kwh", "change_pct", "avg_daily_kwh",
+                    "peak_kw", "peak_at", "days", "coverage", "alerts")
         order_by_field = "sort"
         empty_text = "No customers match these filters."
 
-    def __init__(self, *args, days: int, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, *args, days: int, compared: bool = False, **kwargs) -> None:
+        super().__init__(*args, exclude=() if compared else self.COMPARED, **kwargs)
         self.expected_readings = HALF_HOURS_PER_DAY * max(days, 1)
 
     def page_cells(self) -> list[list[tuple[str, str]]]:
@@ -99,6 +105,15 @@ class CustomerTable(tables.Table):
     def render_coverage(self, value: int) -> str:
         return percent_text(self.coverage_pct(value))
 
+    def render_previous_kwh(self, value: float) -> str:
+        return f"{kwh(value):,.1f}"
+
+    def render_change_kwh(self, value: float) -> str:
+        return f"{kwh(value):+,.1f}"
+
+    def render_change_pct(self, value: float) -> str:
+        return f"{value:+,.1f}"
+
     # Exported for machines: kWh to the Wh, kW to the watt, no separators.
     def value_id(self, value: int) -> int:
         return value
@@ -117,6 +132,15 @@ class CustomerTable(tables.Table):
 
     def value_coverage(self, value: int) -> float:
         return round(self.coverage_pct(value), 2)
+
+    def value_previous_kwh(self, value: float | None) -> float | None:
+        return None if value is None else round(kwh(value), 3)
+
+    def value_change_kwh(self, value: float | None) -> float | None:
+        return None if value is None else round(kwh(value), 3)
+
+    def value_change_pct(self, value: float | None) -> float | None:
+        return None if value is None else round(value, 2)
 
     def coverage_pct(self, readings: int) -> float:
         return 100 * readings / self.expected_readings
@@ -150,6 +174,15 @@ class CustomerTable(tables.Table):
 
     def order_alerts(self, queryset, is_descending):
         return _sorted(queryset, is_descending, "period_alerts")
+
+    def order_previous_kwh(self, queryset, is_descending):
+        return _sorted(queryset, is_descending, "compared_wh")
+
+    def order_change_kwh(self, queryset, is_descending):
+        return _sorted(queryset, is_descending, "change_wh")
+
+    def order_change_pct(self, queryset, is_descending):
+        return _sorted(queryset, is_descending, "change_pct")
 
 
 def percent_text(percent: float, places: int = 1) -> str:

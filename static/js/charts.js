@@ -2,7 +2,8 @@
  *
  * A chart is a <canvas data-chart-source="ID"> beside a <script type="application/json" id="ID">
  * written by Django's json_script. The JSON is {"type", "unit", "labels", "datasets", "xTitle",
- * "yTitle", "y2Title"}; a dataset with "yAxisID": "y2" is drawn against a second axis on the right.
+ * "yTitle", "y2Title"}; a dataset with "yAxisID": "y2" is drawn against a second axis on the right,
+ * and one with "dates" (a compared period's) names each point's own date in its tooltip.
  */
 (function () {
   "use strict";
@@ -51,7 +52,9 @@
           // The legend follows the spec's dataset order, whatever each dataset's drawing `order`.
           legend: { position: "bottom", labels: { sort: function (a, b) { return a.datasetIndex - b.datasetIndex; } } },
           tooltip: { callbacks: { label: function (ctx) {
-            return ctx.dataset.label + ": " + numberFormat(ctx.parsed.y) + " " + (ctx.dataset.unit || spec.unit || "");
+            // A compared period's series is drawn against this period's labels: its own dates say when it was.
+            var when = ctx.dataset.dates ? " (" + ctx.dataset.dates[ctx.dataIndex] + ")" : "";
+            return ctx.dataset.label + when + ": " + numberFormat(ctx.parsed.y) + " " + (ctx.dataset.unit || spec.unit || "");
           } } },
         },
       },

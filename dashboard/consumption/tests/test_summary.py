@@ -399,6 +399,10 @@ def many_customers(load):
         ({"sort": "-total_kwh"}, "customer-table", 4),
         ({"_export": "csv", "from": "2016-07-15"}, None, 3),
         ({"page": "99", "per_page": "1"}, "customer-table", 4),
+        # beside a compared period: its totals and, when it has readings, its series
+        ({"from": "2016-07-16", "compare": "previous"}, None, 11),
+        ({"compare": "year", "sort": "-change_pct"}, None, 10),
+        ({"compare": "previous", "sort": "-change_pct"}, "customer-table", 4),
     ],
 )
 def test_it_makes_a_fixed_number_of_queries(client, django_assert_num_queries, many_customers, count, params, target,

@@ -175,3 +175,35 @@ def test_it_filters_sorts_and_pages_without_javascript(browser, live_server, sam
         assert "sort=total_kwh" in page.url
     finally:
         context.close()
+
+
+def test_it_compares_with_the_period_before_and_sorts_by_change(page, live_server, sample_data):
+    # The last eleven of the 21 days, beside the ten before them.
+    page.goto(f"{live_server.url}/summary/?from=2016-07-25&to=2016-08-04")
+    page.wait_for_function(f"() => ({CHART_POINTS})() === 11")
+    page.evaluate("window.loadedOnce = true")
+    assert page.locator("#customer-table th >> text=Change (%)").count() == 0
+
+    with page.expect_response(lambda response: "compare=previous" in response.url) as swap:
+        page.select_option("select[name=compare]", "previous")
+    assert swap.value.request.resource_type == "xhr"
+    page.wait_for_function(f"() => {{ const c = {CHART}; return c && c.data.datasets.some("
+                           "d => d.borderDash && d.label === 'Total, the period before'); }")
+    dashed = page.evaluate(f"() => {CHART}.data.datasets.find(d => d.borderDash).data.length")
+    assert dashed == 11
+    headers = page.locator("#customer-table thead th").all_text_contents()
+    headers = [header.strip() for header in headers]
+    assert headers[3:7] == ["Total (kWh)", "Previous (kWh)", "Change (kWh)", "Change (%)"]
+    assert "Changes are against 14 Jul 2016 – 24 Jul 2016" in page.locator("p.period").inner_text()
+
+    # Biggest risers first: two clicks on the column, each swapping the table alone.
+    for sort in ("sort=change_pct", "sort=-change_pct"):
+        with page.expect_response(lambda response: sort in response.url):
+            page.click("#customer-table th >> text=Change (%)")
+        page.wait_for_url(re.compile(re.escape(sort)))
+    changes = [float(value.replace(",", "").replace("\N{MINUS SIGN}", "-")) for value in table_column(page, 7)
+               if value != "—"]
+    assert changes == sorted(changes, reverse=True) and len(changes) > 1
+    assert "compare=previous" in page.url
+    assert page.evaluate("window.loadedOnce") is True
+    assert_accessible(page)

@@ -13,6 +13,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.cache import patch_vary_headers
+from django.utils.dateformat import format as format_date
 from django.views.decorators.http import require_GET
 from django_tables2 import RequestConfig
 
@@ -22,13 +23,16 @@ from ..alerts import ALERT_KINDS
 from ..models import Alert, Customer, GroupDaily, GroupHalfHour
 from ..queries import CustomerQuerySet
 from ..csv_export import streamed_csv
+from ..statistics import Change
 from ..tables import CountedPaginator, CustomerTable, percent_text
-from ..units import HALF_HOURS_PER_DAY, HOURS_PER_READING, kw, kwh, next_bucket
+from ..units import HALF_HOURS_PER_DAY, HOURS_PER_READING, compared_period, kw, kwh, matching_bucket, next_bucket
 
 BUCKET_TITLES = {"day": "Day", "week": "Week starting (Monday)", "month": "Month"}
 PER_PAGE_CHOICES = (25, 50, 100, 500)
 GROUP_COLOURS = ["#2f9e44", "#ae3ec9", "#0c8599", "#c2255c", "#f08c00", "#5c7cfa", "#495057"]
 PER_DAY = {"day": "kWh per day", "week": "kWh per week", "month": "kWh per month"}
+COMPARED_DASH = [6, 4]
+COMPARED_LABELS = {"previous": "the period before", "year": "a year earlier"}
 
 
 @dataclass
@@ -45,6 +49,7 @@ class Selection:
     end: date
     period_given: bool
     granularity: str
+    compare: str | None
     breakdown: str | None
     per_page: int
     page: int
@@ -63,6 +68,18 @@ class Selection:
         if not self.period_given:
             return None, None
         return max(self.start, self.data_first), min(self.end, self.data_last)
+
+    @property
+    def compared(self) -> tuple[date, date] | None:
+        """The period compared with this one, as asked; None when no comparison is asked."""
+        return compared_period(self.start, self.end, self.compare) if self.compare else None
+
+    @property
+    def compared_within_data(self) -> tuple[date, date] | tuple[None, None]:
+        """The compared period cut to the data's days: (None, None) when nothing of it is left."""
+        start, end = self.compared
+        start, end = max(start, self.data_first), min(end, self.data_last)
+        return (start, end) if start <= end else (None, None)
 
 
 @require_GET
@@ -86,7 +103,7 @@ def chart_json(request: HttpRequest) -> JsonResponse:
             {"label": "Total", "data": []}, {"label": "Average per customer", "data": []}],
             "warnings": ["No readings have been imported yet."]})
     counts = selection.customers.counts(*selection.period)
-    spec = _chart(selection, counts["with_data"])
+    spec = _chart(selection, counts["with_data"], _compared_totals(selection))
     return JsonResponse({
         "unit": "kWh", "granularity": selection.granularity, "labels": spec["labels"],
         "datasets": spec["datasets"], "from": selection.start, "to": selection.end,
@@ -103,8 +120,10 @@ def _render_page(request: HttpRequest, selection: Selection) -> HttpResponse:
         context |= _customer_table(request, selection, selection.customers.count())
         return render(request, "consumption/summary.html#table", context)
     counts = selection.customers.counts(*selection.period)
+    compared = _compared_totals(selection)
     context |= _customer_table(request, selection, counts["customers"])
-    context |= {"figures": _figures(selection, counts), "chart": _chart(selection, counts["with_data"])}
+    context |= {"figures": _figures(selection, counts, compared),
+                "chart": _chart(selection, counts["with_data"], compared)}
     if htmx and not htmx.history_restore_request:
         return render(request, "consumption/summary.html#results", context)
     return render(request, "consumption/summary.html", context)
@@ -125,7 +144,7 @@ def _selection(request: HttpRequest) -> Selection | None:
         filters=filters, params_form=params_form, customers=filters.qs,
         areas=chosen["areas"], tariffs=chosen["tariffs"], customer=chosen["customer"],
         start=start, end=end, period_given=bool(params["from"] or params["to"]),
-        granularity=params["granularity"], breakdown=params["breakdown"],
+        granularity=params["granularity"], compare=params["compare"], breakdown=params["breakdown"],
         per_page=params["per_page"], page=params["page"], data_first=data_first, data_last=data_last,
         notices=filters.form.notices() + params_form.notices(),
     )
@@ -135,10 +154,10 @@ def _customer_table(request: HttpRequest, selection: Selection, count: int | Non
     """The table sorted as asked (in SQL) and, given the customers' `count`, cut to the page asked;
     with notices for what could not be done."""
     notices = []
-    table = CustomerTable(
-        selection.customers.with_period_totals(*selection.period).with_alert_counts(selection.start, selection.end),
-        days=selection.days,
-    )
+    customers = selection.customers.with_period_totals(*selection.period).with_alert_counts(selection.start, selection.end)
+    if selection.compare:
+        customers = customers.with_comparison(*selection.compared_within_data)
+    table = CustomerTable(customers, days=selection.days, compared=bool(selection.compare))
     asked = [alias for value in request.GET.getlist("sort") for alias in value.split(",") if alias]
     sortable = {column.name for column in table.columns if column.orderable}
     if all(alias.removeprefix("-") in sortable for alias in asked):
@@ -158,23 +177,57 @@ def _customer_table(request: HttpRequest, selection: Selection, count: int | Non
     return {"table": table, "table_notices": notices}
 
 
-def _figures(selection: Selection, counts: dict) -> dict:
-    """Headline figures: totals, average daily kWh per customer-day with data, peak demand, coverage."""
+def _totals(selection: Selection, start: date, end: date) -> dict:
+    """The filtered customers' Wh, readings and customer-days with readings over start..end."""
     if selection.customer is None:
-        totals = (GroupDaily.objects.for_groups(selection.areas, selection.tariffs)
-                  .for_period(selection.start, selection.end).totals())
+        return GroupDaily.objects.for_groups(selection.areas, selection.tariffs).for_period(start, end).totals()
+    return selection.customers.daily_totals(start, end)
+
+
+def _average_daily_kwh(totals: dict) -> float | None:
+    return kwh(totals["wh"]) / totals["customer_days"] if totals["customer_days"] else None
+
+
+def _compared_totals(selection: Selection) -> dict | None:
+    """The filtered customers' totals over the compared period (with its `start` and `end`); None
+    when no comparison is asked, or, with a notice, when that period holds no readings."""
+    if not selection.compare:
+        return None
+    start, end = selection.compared
+    totals = _totals(selection, start, end)
+    if not totals["readings"]:
+        selection.notices.append(
+            f"No readings in the compared period, {format_date(start, 'j M Y')} – {format_date(end, 'j M Y')}: "
+            "no changes are shown."
+        )
+        return None
+    return totals | {"start": start, "end": end}
+
+
+def _figures(selection: Selection, counts: dict, compared: dict | None) -> dict:
+    """Headline figures: totals, average daily kWh per customer-day with data, peak demand, coverage;
+    beside a compared period, the change of the first two."""
+    totals = _totals(selection, selection.start, selection.end)
+    if selection.customer is None:
         peak = (GroupHalfHour.objects.for_groups(selection.areas, selection.tariffs)
                 .for_period(selection.start, selection.end).peak())
     else:
-        totals = selection.customers.daily_totals(selection.start, selection.end)
         peak = selection.customers.daily_peak(selection.start, selection.end)
     expected = HALF_HOURS_PER_DAY * selection.days * counts["customers"]
+    changes = None
+    if compared is not None:
+        changes = {
+            "start": compared["start"], "end": compared["end"],
+            "total_kwh": Change(kwh(totals["wh"]), kwh(compared["wh"])),
+            "avg_daily_kwh": Change(_average_daily_kwh(totals), _average_daily_kwh(compared)),
+        }
     return {
         "customers": counts["customers"],
         "customers_with_data": counts["with_data"],
         "total_kwh": kwh(totals["wh"]),
         "customer_days": totals["customer_days"],
-        "avg_daily_kwh": kwh(totals["wh"]) / totals["customer_days"] if totals["customer_days"] else None,
+        "avg_daily_kwh": _average_daily_kwh(totals),
+        "changes": changes,
         "peak_kw": kw(peak["wh"]) if peak else None,
         "peak_at": peak["timestamp"] if peak else None,
         "peak_until": peak["timestamp"] + timedelta(hours=HOURS_PER_READING) if peak else None,
@@ -199,15 +252,20 @@ def _alert_figures(selection: Selection) -> dict:
     }
 
 
-def _chart(selection: Selection, customers_with_data: int) -> dict:
-    """The chart spec charts.js draws (and chart.json returns): Total first, then Average per customer,
-    then one series per area or tariff when broken down. Buckets without data are null (a gap)."""
+def _series(selection: Selection, start: date, end: date, breakdown: str | None):
+    """The filtered customers' Wh per bucket of the selection's granularity over start..end."""
     if selection.customer is None:
-        rows = (GroupDaily.objects.for_groups(selection.areas, selection.tariffs)
-                .for_period(selection.start, selection.end).series(selection.granularity, selection.breakdown))
-    else:
-        rows = selection.customers.daily_series(
-            selection.start, selection.end, selection.granularity, selection.breakdown)
+        return (GroupDaily.objects.for_groups(selection.areas, selection.tariffs)
+                .for_period(start, end).series(selection.granularity, breakdown))
+    return selection.customers.daily_series(start, end, selection.granularity, breakdown)
+
+
+def _chart(selection: Selection, customers_with_data: int, compared: dict | None = None) -> dict:
+    """The chart spec charts.js draws (and chart.json returns): Total first, then Average per customer,
+    then one series per area or tariff when broken down, then the compared period's total, dashed,
+    each of its buckets beside the one as far from the period's start. Buckets without data are null
+    (a gap)."""
+    rows = _series(selection, selection.start, selection.end, selection.breakdown)
     totals: dict[date, float] = {}
     groups: dict[str, dict[date, float]] = {}
     for row in rows:
@@ -232,6 +290,12 @@ def _chart(selection: Selection, customers_with_data: int) -> dict:
                          "color": GROUP_COLOURS[index % len(GROUP_COLOURS)],
                          "data": [rounded_kwh(groups[name].get(b)) for b in buckets]})
     label = (lambda b: b.strftime("%Y-%m")) if selection.granularity == "month" else date.isoformat
+    if compared is not None:
+        before = {_as_date(row["period"]): row["wh"] for row in _series(selection, compared["start"], compared["end"], None)}
+        matching = [matching_bucket(b, selection.granularity, selection.start, compared["start"]) for b in buckets]
+        datasets.append({"label": f"Total, {COMPARED_LABELS[selection.compare]}", "type": "line", "order": 0,
+                         "color": "#1f6feb", "borderDash": COMPARED_DASH, "dates": [label(b) for b in matching],
+                         "data": [rounded_kwh(before.get(b)) for b in matching]})
     return {
         "type": "bar", "unit": "kWh", "labels": [label(b) for b in buckets], "datasets": datasets,
         "xTitle": BUCKET_TITLES[selection.granularity],

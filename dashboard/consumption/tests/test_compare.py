@@ -1,0 +1,218 @@
+"""Period comparison (`compare=previous|year`) on the summary: the table's change columns, their
+sort, the CSV export, the headline changes and the chart's dashed series, each checked against the
+same figures computed here from the readings as written."""
+import csv
+import io
+import random
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from consumption.imports import import_data
+from consumption.imports.run import IMPORT_TABLES
+from consumption.units import bucket_start, compared_period, matching_bucket, next_bucket
+
+FIRST_DAY = date(2015, 6, 1)
+DAYS = 460  # to early September 2016: a year earlier holds data for most periods
+SLOTS_READ = (2, 17, 30, 41)  # four half hours a day keep the import small
+AREAS = {"odd": 21, "even": 20}
+LATE_START = date(2016, 6, 1)  # customers who start here have nothing in most compared periods
+PERIOD = (date(2016, 7, 10), date(2016, 8, 20))
+
+
+def people() -> dict[int, tuple[str, str]]:
+    found, pk = {}, 7000
+    for area, count in AREAS.items():
+        for n in range(count):
+            found[pk] = (area, "t1" if n % 3 else "t2")
+            pk += 1
+    return found
+
+
+def readings_of(customer_id: int) -> list[tuple[datetime, float]]:
+    """Seeded readings with gaps: missing days, and every seventh customer starting late."""
+    rng = random.Random(customer_id)
+    first = (LATE_START - FIRST_DAY).days if customer_id % 7 == 0 else 0
+    rows = []
+    for day in range(first, DAYS):
+        if rng.random() < 0.1:
+            continue
+        for slot in SLOTS_READ:
+            moment = datetime.combine(FIRST_DAY + timedelta(days=day), datetime.min.time()) + timedelta(minutes=30 * slot)
+            rows.append((moment, round(rng.uniform(5, 900) * (1 + customer_id % 5), 3)))
+    return rows
+
+
+@pytest.fixture(scope="module")
+def written(django_db_setup, django_db_blocker, tmp_path_factory):
+    """Imported once for the module (and removed after it): every customer's readings as written."""
+    folder = tmp_path_factory.mktemp("compare") / "data"
+    (folder / "consumption").mkdir(parents=True)
+    everyone = people()
+    (folder / "user_data.csv").write_text(
+        "id,area,tariff\n" + "".join(f"{pk},{area},{tariff}\n" for pk, (area, tariff) in everyone.items())
+    )
+    readings = {}
+    for pk in everyone:
+        readings[pk] = readings_of(pk)
+        (folder / "consumption" / f"{pk}.csv").write_text(
+            "datetime,consumption\n" + "".join(f"{moment:%Y-%m-%d %H:%M:%S},{wh}\n" for moment, wh in readings[pk])
+        )
+    with django_db_blocker.unblock():
+        import_data(folder)
+    yield readings
+    with django_db_blocker.unblock():
+        for model in IMPORT_TABLES:
+            model.objects.all().delete()
+
+
+def wh_between(rows, start: date, end: date) -> float | None:
+    """The Wh of the readings on start..end; None when there are none."""
+    found = [wh for moment, wh in rows if start <= moment.date() <= end]
+    return sum(found) if found else None
+
+
+def expected_changes(written, start: date, end: date, compare: str) -> dict[int, tuple]:
+    """Per customer: (Wh in the period, Wh in the compared one or None, change in Wh, change in %)."""
+    before_start, before_end = compared_period(start, end, compare)
+    found = {}
+    for pk, rows in written.items():
+        now = wh_between(rows, start, end) or 0.0
+        before = wh_between(rows, before_start, before_end)
+        change = None if before is None else now - before
+        percent = None if before is None or before == 0 else 100 * change / before
+        found[pk] = (now, before, change, percent)
+    return found
+
+
+def exported(client, **params) -> list[dict]:
+    response = client.get("/summary/", {**params, "_export": "csv"})
+    assert response.status_code == 200
+    return list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+
+def number(text: str) -> float | None:
+    return None if text == "" else float(text)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("compare", ["previous", "year"])
+def test_the_export_carries_each_customers_change(client, written, compare):
+    expected = expected_changes(written, *PERIOD, compare)
+    rows = exported(client, **{"from": PERIOD[0], "to": PERIOD[1], "compare": compare})
+    assert list(rows[0])[3:7] == ["Total (kWh)", "Previous (kWh)", "Change (kWh)", "Change (%)"]
+    assert len(rows) == len(written)
+    missing = 0
+    for row in rows:
+        now, before, change, percent = expected[int(row["Customer"])]
+        assert number(row["Total (kWh)"]) == pytest.approx(now / 1000, abs=1e-3)
+        if before is None:
+            missing += 1
+            assert (row["Previous (kWh)"], row["Change (kWh)"], row["Change (%)"]) == ("", "", "")
+            continue
+        assert number(row["Previous (kWh)"]) == pytest.approx(before / 1000, abs=1e-3)
+        assert number(row["Change (kWh)"]) == pytest.approx(change / 1000, abs=1e-3)
+        assert number(row["Change (%)"]) == pytest.approx(percent, abs=0.01)
+    # The late starters have nothing a year earlier, and all have something the period before.
+    assert missing == (6 if compare == "year" else 0)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("sort", ["-change_pct", "change_pct", "-change_kwh", "previous_kwh"])
+def test_it_sorts_by_change_in_sql_with_nothing_to_compare_last_either_way(client, written, sort):
+    expected = expected_changes(written, *PERIOD, "year")
+    column = {"change_pct": 3, "change_kwh": 2, "previous_kwh": 1}[sort.lstrip("-")]
+    with_value = [pk for pk, figures in expected.items() if figures[column] is not None]
+    descending = sort.startswith("-")
+    # Ties (none expected) by id, the same way round as the sort.
+    order = sorted(with_value, key=lambda pk: (expected[pk][column], pk), reverse=descending)
+    order += sorted((pk for pk in expected if pk not in with_value), reverse=descending)
+    rows = exported(client, **{"from": PERIOD[0], "to": PERIOD[1], "compare": "year", "sort": sort})
+    assert [int(row["Customer"]) for row in rows] == order
+
+    page = client.get("/summary/", {"from": PERIOD[0], "to": PERIOD[1], "compare": "year", "sort": sort,
+                                    "per_page": 500})
+    shown = page.context["table"].page.object_list
+    assert [row.record.pk for row in shown] == order
+    assert "cannot be sorted" not in page.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("compare", ["previous", "year"])
+def test_the_headline_shows_the_change_of_the_filtered_customers(client, written, compare):
+    odd = [pk for pk, (area, _) in people().items() if area == "odd"]
+    before_start, before_end = compared_period(*PERIOD, compare)
+    now = sum(wh_between(written[pk], *PERIOD) or 0 for pk in odd)
+    before = sum(wh_between(written[pk], before_start, before_end) or 0 for pk in odd)
+    response = client.get("/summary/", {"from": PERIOD[0], "to": PERIOD[1], "compare": compare, "area": "odd"})
+    changes = response.context["figures"]["changes"]
+    assert (changes["start"], changes["end"]) == (before_start, before_end)
+    assert changes["total_kwh"].now == pytest.approx(now / 1000)
+    assert changes["total_kwh"].before == pytest.approx(before / 1000)
+    assert changes["total_kwh"].percent == pytest.approx(100 * (now - before) / before)
+    text = response.content.decode()
+    assert f"Changes are against {before_start:%-d %b %Y} – {before_end:%-d %b %Y}" in text
+    sign = "+" if now >= before else "\N{MINUS SIGN}"
+    assert f"{sign}{abs(now - before) / 1000:,.1f} kWh ({sign}{abs(100 * (now - before) / before):,.1f} %)" in text
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("granularity", ["day", "week", "month"])
+@pytest.mark.parametrize("compare", ["previous", "year"])
+def test_the_chart_draws_the_compared_period_dashed_beside_the_period(client, written, granularity, compare):
+    before_start, before_end = compared_period(*PERIOD, compare)
+    spec = client.get("/summary/chart.json", {"from": PERIOD[0], "to": PERIOD[1], "compare": compare,
+                                              "granularity": granularity}).json()
+    dashed = spec["datasets"][-1]
+    assert dashed["borderDash"] and dashed["label"].startswith("Total, ")
+    assert len(dashed["data"]) == len(dashed["dates"]) == len(spec["labels"])
+    # Each bucket of the period beside the bucket as far from the compared period's start, its Wh
+    # summed here over the compared period's days in that bucket.
+    bucket = bucket_start(before_start, granularity)
+    by_offset = []
+    while bucket <= before_end:
+        days = (max(bucket, before_start), min(next_bucket(bucket, granularity) - timedelta(days=1), before_end))
+        total = sum(wh_between(rows, *days) or 0 for rows in written.values())
+        by_offset.append((bucket, total / 1000 if total else None))
+        bucket = next_bucket(bucket, granularity)
+    label = (lambda day: day.strftime("%Y-%m")) if granularity == "month" else date.isoformat
+    # A compared period of the same length may touch one week or month more than the period (which
+    # the chart's buckets follow): that last part is not drawn.
+    assert len(by_offset) - len(spec["labels"]) in (0, 1)
+    by_offset = by_offset[:len(spec["labels"])]
+    assert dashed["dates"] == [label(day) for day, _ in by_offset]
+    assert dashed["data"] == pytest.approx([value for _, value in by_offset], abs=1e-3)
+
+
+@pytest.mark.django_db
+def test_a_compared_period_without_readings_gives_a_notice_and_no_changes(client, written):
+    params = {"from": "2015-06-10", "to": "2015-06-30", "compare": "year"}
+    response = client.get("/summary/", params)
+    text = response.content.decode()
+    assert "No readings in the compared period, 10 Jun 2014 – 30 Jun 2014: no changes are shown." in text
+    assert response.context["figures"]["changes"] is None
+    assert "Changes are against" not in text
+    spec = client.get("/summary/chart.json", params).json()
+    assert [dataset["label"] for dataset in spec["datasets"]] == ["Total", "Average per customer"]
+    assert spec["warnings"] == ["No readings in the compared period, 10 Jun 2014 – 30 Jun 2014: no changes are shown."]
+    assert {row["Change (%)"] for row in exported(client, **params)} == {""}
+
+
+@pytest.mark.django_db
+def test_without_a_comparison_the_columns_are_absent_and_a_bad_one_is_named(client, written):
+    assert "Previous (kWh)" not in exported(client)[0]
+    response = client.get("/summary/", {"compare": "decade", "sort": "-change_pct"})
+    text = response.content.decode()
+    assert "Comparison “decade” is not previous or year: nothing is compared." in text
+    assert "The table cannot be sorted by “-change_pct”" in text
+    assert "Change (%)" not in text
+
+
+def test_compared_periods_and_their_matching_buckets():
+    assert compared_period(date(2016, 3, 1), date(2016, 3, 10), "previous") == (date(2016, 2, 20), date(2016, 2, 29))
+    assert compared_period(date(2016, 2, 29), date(2016, 3, 1), "year") == (date(2015, 2, 28), date(2015, 3, 1))
+    assert compared_period(date(2016, 1, 1), date(2016, 1, 1), "previous") == (date(2015, 12, 31), date(2015, 12, 31))
+    # The third bucket of the period beside the third bucket of the compared one.
+    assert matching_bucket(date(2016, 2, 1), "month", date(2015, 12, 15), date(2015, 11, 2)) == date(2016, 1, 1)
+    assert matching_bucket(date(2016, 1, 18), "week", date(2016, 1, 6), date(2015, 1, 6)) == date(2015, 1, 19)
+    assert matching_bucket(date(2016, 1, 8), "day", date(2016, 1, 6), date(2015, 12, 1)) == date(2015, 12, 3)
