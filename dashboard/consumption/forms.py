@@ -86,7 +86,14 @@ class AlertParamsForm(ParamsForm):
             )
 
 
-COMPARISONS = [("", "Nothing"), ("previous", "The period before"), ("year", "A year earlier")]
+COMPARED_LABELS = {"previous": "the period before", "year": "a year earlier"}
+COMPARISONS = [("", "Nothing"), *((value, label.capitalize()) for value, label in COMPARED_LABELS.items())]
+
+
+def nothing_to_compare(start: date, end: date) -> str:
+    """The notice for a compared period without readings, alike on every page."""
+    return (f"No readings in the compared period, {start.day} {start:%b %Y} – {end.day} {end:%b %Y}: "
+            "no changes are shown.")
 
 
 class PeriodForm(forms.Form):

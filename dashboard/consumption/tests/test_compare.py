@@ -4,6 +4,7 @@ same figures computed here from the readings as written."""
 import csv
 import io
 import random
+import statistics
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -216,3 +217,60 @@ def test_compared_periods_and_their_matching_buckets():
     assert matching_bucket(date(2016, 2, 1), "month", date(2015, 12, 15), date(2015, 11, 2)) == date(2016, 1, 1)
     assert matching_bucket(date(2016, 1, 18), "week", date(2016, 1, 6), date(2015, 1, 6)) == date(2015, 1, 19)
     assert matching_bucket(date(2016, 1, 8), "day", date(2016, 1, 6), date(2015, 12, 1)) == date(2015, 12, 3)
+
+
+# The detail page ----------------------------------------------------------------------------------
+
+def median_of(values) -> float | None:
+    values = [value for value in values if value is not None]
+    return statistics.median(values) if values else None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("compare", ["previous", "year"])
+@pytest.mark.parametrize("customer", [7001, 7014])  # area "odd" (21 customers), then a late starter
+def test_the_detail_page_shows_the_change_of_the_customer_and_of_the_median_peer(client, written, compare, customer):
+    everyone = people()
+    area, tariff = everyone[customer]
+    before_start, before_end = compared_period(*PERIOD, compare)
+    response = client.get(f"/detail/{customer}/", {"from": PERIOD[0], "to": PERIOD[1], "compare": compare})
+    text = response.content.decode()
+    own_before = wh_between(written[customer], before_start, before_end)
+    if own_before is None:
+        assert response.context["changes"] is None
+        assert f"No readings in the compared period, {before_start.day} {before_start:%b %Y}" in text
+        return
+
+    def median_total(group: int, start: date, end: date) -> float | None:
+        return median_of([wh_between(written[pk], start, end) for pk, person in everyone.items()
+                          if person[group] == everyone[customer][group] and pk != customer])
+
+    changes = dict(response.context["changes"]["rows"])
+    expected = {
+        f"Customer {customer}": (wh_between(written[customer], *PERIOD), own_before),
+        f"Median of area {area} peers": (median_total(0, *PERIOD), median_total(0, before_start, before_end)),
+        f"Median of tariff {tariff} peers": (median_total(1, *PERIOD), median_total(1, before_start, before_end)),
+    }
+    assert list(changes) == list(expected)
+    for label, (now, before) in expected.items():
+        change = changes[label]
+        assert (change.now, change.before) == pytest.approx((now / 1000, before / 1000))
+        assert change.percent == pytest.approx(100 * (now - before) / before)
+        assert f"{label}</th>" in text
+    # The customer's own compared period, dotted beside the period, by offset from its start.
+    spec = client.get(f"/detail/{customer}/chart.json", {"from": PERIOD[0], "to": PERIOD[1], "compare": compare,
+                                                         "granularity": "week"}).json()
+    dotted = spec["datasets"][2]
+    weeks = [date.fromisoformat(label) for label in spec["labels"]]
+    matching = [matching_bucket(week, "week", PERIOD[0], before_start) for week in weeks]
+    assert dotted["dates"] == [week.isoformat() for week in matching]
+    expected_weeks = [wh_between(written[customer], max(week, before_start), min(week + timedelta(days=6), before_end))
+                      for week in matching]
+    assert dotted["data"] == pytest.approx([None if wh is None else wh / 1000 for wh in expected_weeks])
+
+
+@pytest.mark.django_db
+def test_the_detail_chart_json_says_when_there_is_nothing_to_compare(client, written):
+    spec = client.get("/detail/7000/chart.json", {"from": "2016-06-01", "to": "2016-06-30", "compare": "year"}).json()
+    assert [dataset["label"] for dataset in spec["datasets"]] == ["Customer 7000", "Median of area odd peers"]
+    assert spec["messages"] == ["No readings in the compared period, 1 Jun 2015 – 30 Jun 2015: no changes are shown."]

@@ -497,3 +497,14 @@ def test_the_csv_export_writes_the_year_in_four_digits(client):
     response = client.get(url(7100), {"_export": "csv"})
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert rows[1:] == [["0999-12-31 23:30:00", "12.5"], ["2016-07-15 00:00:00", "3"]]
+
+
+def test_a_compared_period_adds_a_fixed_number_of_queries(client, db, data_dir, django_assert_num_queries):
+    people = dict(PEOPLE) | {7100 + n: ("a1", "t1", 48) for n in range(12)}
+    make_customers(data_dir, people)
+    # The peers' totals over the compared period and, beside a chart by day, the customer's series there.
+    for granularity, added in (("day", 2), ("halfhour", 1)):
+        with django_assert_num_queries(QUERIES[granularity] + added):
+            response = client.get(url(), {"granularity": granularity, "from": "2016-07-17", "to": "2016-07-18",
+                                          "compare": "previous"})
+        assert response.context["changes"] is not None

@@ -135,3 +135,19 @@ def test_it_restores_the_previous_granularity_and_period_on_back_and_forward(det
     detail.wait_for_function(f"() => {CHART.format(source='heatmap-data')}?.getDatasetMeta(0).data.length === 96")
     assert detail.input_value("#period-from") == "2016-07-16"
     assert detail.external_requests == []
+
+
+def test_it_compares_with_the_period_before_through_xhr(detail):
+    detail.fill("#period-from", "2016-07-17")
+    detail.fill("#period-to", "2016-07-18")
+    detail.select_option("#period-compare", "previous")
+    detail.get_by_role("button", name="Show period").click()
+    detail.wait_for_url("**compare=previous**")
+    detail.wait_for_function("() => document.querySelector('#changes-heading')?.textContent.includes('15 Jul 2016')")
+    rows = detail.locator("table.changes tbody th").all_text_contents()
+    assert rows[0] == f"Customer {CUSTOMER}"
+    detail.wait_for_function(f"() => {CHART.format(source='overtime-data')}?.data.datasets.some(d => d.dates)")
+    assert chart(detail, "overtime-data")["points"][:3] == [2, 2, 2]
+    assert [r.headers.get("hx-target") for r in detail.xhr] == ["period"]
+    assert detail.external_requests == []
+    assert_accessible(detail)

@@ -17,15 +17,18 @@ from .. import peers as peer_figures
 from .. import statistics as stats
 from ..alerts import Thresholds
 from ..csv_export import streamed_csv
-from ..forms import DetailParamsForm
+from ..forms import COMPARED_LABELS, COMPARISONS, DetailParamsForm, nothing_to_compare
 from ..models import Alert, Customer, DailyConsumption, ImportFile, Reading, RejectedRow, SupersededReading
 from ..parsing import timestamp_text
-from ..units import BASE_LOAD_READINGS, HALF_HOURS_PER_DAY, SLOTS, bucket_start, kw, kwh
+from ..units import (
+    BASE_LOAD_READINGS, HALF_HOURS_PER_DAY, SLOTS, bucket_start, compared_period, kw, kwh, matching_bucket,
+)
 
 # Rejected rows and superseded duplicates listed on the page; the rest are counted.
 QUALITY_ROWS_SHOWN = 50
 PERIOD_FORMATS = {"day": "%Y-%m-%d", "week": "%Y-%m-%d", "month": "%Y-%m"}  # the over-time chart's labels
 PEER_DASH = [6, 4]
+COMPARED_DASH = [2, 3]
 
 
 @dataclass(frozen=True)
@@ -35,8 +38,21 @@ class Params:
     granularity: str
     start: date | None
     end: date | None
+    compare: str | None
     messages: list[str]
-    chosen: dict[str, date]  # the dates given in the query string, so links keep an open period open
+    chosen: dict[str, date | str]  # the dates given in the query string, so links keep an open period open
+
+    @property
+    def compared(self) -> tuple[date, date] | None:
+        """The period compared with this one, as asked; None when none is asked or there is no period."""
+        if self.compare is None or self.start is None or self.end is None:
+            return None
+        return compared_period(self.start, self.end, self.compare)
+
+    def say_nothing_to_compare(self) -> None:
+        notice = nothing_to_compare(*self.compared)
+        if notice not in self.messages:
+            self.messages.append(notice)
 
     @cached_property
     def data_bounds(self) -> tuple[date | None, date | None]:
@@ -63,6 +79,7 @@ def detail(request: HttpRequest, customer_id: int) -> HttpResponse:
             (value, label, params.query(granularity=value)) for value, label in DetailParamsForm.GRANULARITIES
         ],
         "csv_query": params.query(_export="csv"),
+        "compare_choices": COMPARISONS,
         "half_hours_per_day": HALF_HOURS_PER_DAY,
         "base_load_readings": BASE_LOAD_READINGS,
     }
@@ -86,6 +103,8 @@ def detail(request: HttpRequest, customer_id: int) -> HttpResponse:
                 customer.first_reading_at and customer.first_reading_at.date(),
                 customer.last_reading_at and customer.last_reading_at.date(),
             )
+    # A compared period with no readings of the customer draws no dotted line.
+    context["overtime_compared"] = any("dates" in dataset for dataset in context["overtime_chart"]["datasets"])
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request", "HX-Target"])
     return response
@@ -122,8 +141,9 @@ def _params(request: HttpRequest, customer: Customer) -> Params:
         granularity=given["granularity"],
         start=start,
         end=end,
+        compare=given["compare"],
         messages=form.notices(),
-        chosen={name: given[name] for name in ("from", "to") if given[name]},
+        chosen={name: given[name] for name in ("from", "to", "compare") if given[name]},
     )
 
 
@@ -135,7 +155,8 @@ class Series:
 
 
 def _series(customer: Customer, params: Params, readings: list | None = None) -> Series:
-    """kWh per half hour, day, week or month; beside the daily and longer ones, the area peers' median."""
+    """kWh per half hour, day, week or month; beside the daily and longer ones, the area peers' median
+    and, when asked, the customer's own compared period, each bucket beside the one as far from its start."""
     label = f"Customer {customer.pk}"
     if params.granularity == "halfhour":
         if readings is None:
@@ -150,13 +171,29 @@ def _series(customer: Customer, params: Params, readings: list | None = None) ->
     )
     periods = [row["period"] for row in own]
     median = peer_figures.series_median(customer, params.granularity, own, params.start, params.end) if own else []
-    return Series(
-        labels=[period.strftime(PERIOD_FORMATS[params.granularity]) for period in periods],
-        datasets=[
-            {"label": label, "data": [kwh(row["wh"]) for row in own]},
-            {"label": f"Median of area {customer.area} peers", "data": [kwh(wh) for wh in median]},
-        ],
-    )
+
+    def label_of(period: date) -> str:
+        return period.strftime(PERIOD_FORMATS[params.granularity])
+
+    datasets = [
+        {"label": label, "data": [kwh(row["wh"]) for row in own]},
+        {"label": f"Median of area {customer.area} peers", "data": [kwh(wh) for wh in median]},
+    ]
+    if params.compared is not None:
+        before = {
+            row["period"]: row["wh"]
+            for row in DailyConsumption.objects.filter(customer=customer).for_period(*params.compared)
+            .series(params.granularity)
+        }
+        if before:
+            matching = [matching_bucket(period, params.granularity, params.start, params.compared[0])
+                        for period in periods]
+            datasets.append({"label": f"{label}, {COMPARED_LABELS[params.compare]}",
+                             "dates": [label_of(period) for period in matching],
+                             "data": [kwh(before.get(period)) for period in matching]})
+        else:
+            params.say_nothing_to_compare()
+    return Series(labels=[label_of(period) for period in periods], datasets=datasets)
 
 
 def _readings(customer: Customer, params: Params) -> list[tuple[datetime, float]]:
@@ -179,6 +216,8 @@ def _overtime_chart(customer: Customer, params: Params, readings: list | None = 
         # Drawn on a linear time axis with decimation, so a year's 17,520 points stay smooth.
         return spec | {"type": "timeseries", "x": series.x_ms, "labels": []}
     spec["datasets"][1] |= {"borderDash": PEER_DASH, "color": "#5b6475"}
+    for compared in spec["datasets"][2:]:
+        compared |= {"type": "line", "borderDash": COMPARED_DASH, "color": "#0b7285", "order": -1}
     if alerts:
         spec["datasets"].append(_alert_marks(series, alerts, params.granularity))
     return spec | {"type": "line" if params.granularity == "day" else "bar"}
@@ -204,12 +243,14 @@ def _too_short_to_judge(customer: Customer) -> bool:
 def _period_context(customer: Customer, params: Params, readings: list) -> dict:
     """Statistics beside the peers' medians, the average daily profiles and the heatmap of the period."""
     comparison = peer_figures.comparison(customer, params.start, params.end, params.data_bounds)
+    changes = _changes(customer, params, comparison)
     peak = DailyConsumption.objects.filter(customer=customer).for_period(params.start, params.end).peak_day()
     peers_profile = peer_figures.profile_median(customer, params.start, params.end, params.data_bounds)
     dates, values = stats.heatmap(readings)
     low, high = stats.colour_scale(values)
     return {
         "comparison": comparison,
+        "changes": changes,
         "peak_at": peak["peak_at"] if peak else None,
         "period_coverage": stats.coverage_percent(comparison.customer.readings, params.start, params.end),
         "profile_chart": _profile_chart(customer, params, readings, peers_profile),
@@ -219,6 +260,26 @@ def _period_context(customer: Customer, params: Params, readings: list) -> dict:
             "slots": SLOTS, "values": values, "scaleMin": low, "scaleMax": high,
         },
         "heatmap_scale": {"low": low, "high": high},
+    }
+
+
+def _changes(customer: Customer, params: Params, comparison: stats.Comparison) -> dict | None:
+    """The change in total kWh from the compared period: the customer's, and their area's and tariff's
+    median peer's; None when nothing is compared or, with a notice, the customer has no readings there."""
+    if params.compared is None:
+        return None
+    before = peer_figures.comparison(customer, *params.compared, params.data_bounds)
+    if not before.customer.readings:
+        params.say_nothing_to_compare()
+        return None
+    return {
+        "start": params.compared[0], "end": params.compared[1], "days": (params.end - params.start).days + 1,
+        "rows": [
+            (f"Customer {customer.pk}", stats.Change(comparison.customer.total_kwh, before.customer.total_kwh)),
+            (f"Median of area {customer.area} peers", stats.Change(comparison.area.total_kwh, before.area.total_kwh)),
+            (f"Median of tariff {customer.tariff} peers",
+             stats.Change(comparison.tariff.total_kwh, before.tariff.total_kwh)),
+        ],
     }
 
 

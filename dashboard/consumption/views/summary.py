@@ -13,12 +13,11 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.cache import patch_vary_headers
-from django.utils.dateformat import format as format_date
 from django.views.decorators.http import require_GET
 from django_tables2 import RequestConfig
 
 from ..filters import CustomerFilter
-from ..forms import SummaryParamsForm
+from ..forms import COMPARED_LABELS, SummaryParamsForm, nothing_to_compare
 from ..alerts import ALERT_KINDS
 from ..models import Alert, Customer, GroupDaily, GroupHalfHour
 from ..queries import CustomerQuerySet
@@ -32,7 +31,6 @@ PER_PAGE_CHOICES = (25, 50, 100, 500)
 GROUP_COLOURS = ["#2f9e44", "#ae3ec9", "#0c8599", "#c2255c", "#f08c00", "#5c7cfa", "#495057"]
 PER_DAY = {"day": "kWh per day", "week": "kWh per week", "month": "kWh per month"}
 COMPARED_DASH = [6, 4]
-COMPARED_LABELS = {"previous": "the period before", "year": "a year earlier"}
 
 
 @dataclass
@@ -196,10 +194,7 @@ def _compared_totals(selection: Selection) -> dict | None:
     start, end = selection.compared
     totals = _totals(selection, start, end)
     if not totals["readings"]:
-        selection.notices.append(
-            f"No readings in the compared period, {format_date(start, 'j M Y')} – {format_date(end, 'j M Y')}: "
-            "no changes are shown."
-        )
+        selection.notices.append(nothing_to_compare(start, end))
         return None
     return totals | {"start": start, "end": end}
 
