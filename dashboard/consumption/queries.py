@@ -92,10 +92,14 @@ class CustomerQuerySet(models.QuerySet):
             wh=Sum("wh"), readings=Sum("readings"), customer_days=Count("*"))
         return {key: value or 0 for key, value in found.items()}
 
-    def daily_peak(self, start: date, end: date) -> dict | None:
-        """The largest half-hourly reading of these customers in the period, as {"timestamp", "wh"}."""
-        day = self.daily().for_period(start, end).order_by("-peak_wh", "peak_at").first()
-        return {"timestamp": day.peak_at, "wh": day.peak_wh} if day else None
+    def highest_half_hours(self, start: date, end: date, count: int) -> list[dict]:
+        """The `count` half hours of the period with the largest combined Wh of these customers, as
+        {"timestamp", "wh"}, earliest first on a tie. From their readings: for a selection that is
+        not a whole area/tariff group, such as one customer (GroupHalfHour serves whole groups)."""
+        readings = _related_model(self, "reading").objects.filter(customer__in=self.order_by().values("pk"))
+        return list(
+            readings.for_period(start, end).values("timestamp").annotate(wh=Sum("wh")).order_by("-wh", "timestamp")[:count]
+        )
 
     def daily_series(self, start: date, end: date, granularity: str, breakdown: str | None = None):
         keys = {breakdown: F(f"customer__{breakdown}")} if breakdown else {}
@@ -284,9 +288,10 @@ class GroupHalfHourQuerySet(models.QuerySet):
         """The half hours starting on the days `start` to `end`, both inclusive; None leaves that side open."""
         return self.filter(_starting_on_days("timestamp", start, end))
 
-    def peak(self) -> dict | None:
-        """The half hour with the largest combined Wh of these groups (the earliest on a tie)."""
-        return self.values("timestamp").annotate(wh=Sum("wh")).order_by("-wh", "timestamp").first()
+    def highest(self, count: int) -> list[dict]:
+        """The `count` half hours with the largest combined Wh of these groups, as {"timestamp", "wh"},
+        earliest first on a tie."""
+        return list(self.values("timestamp").annotate(wh=Sum("wh")).order_by("-wh", "timestamp")[:count])
 
 
 def _for_groups(rows: models.QuerySet, areas: list[str], tariffs: list[str]) -> models.QuerySet:

@@ -3,74 +3,14 @@ sort, the CSV export, the headline changes and the chart's dashed series, each c
 same figures computed here from the readings as written."""
 import csv
 import io
-import random
 import statistics
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 
-from consumption.imports import import_data
-from consumption.imports.run import IMPORT_TABLES
 from consumption.units import bucket_start, compared_period, matching_bucket, next_bucket
 
-FIRST_DAY = date(2015, 6, 1)
-DAYS = 460  # to early September 2016: a year earlier holds data for most periods
-SLOTS_READ = (2, 17, 30, 41)  # four half hours a day keep the import small
-AREAS = {"odd": 21, "even": 20}
-LATE_START = date(2016, 6, 1)  # customers who start here have nothing in most compared periods
-PERIOD = (date(2016, 7, 10), date(2016, 8, 20))
-
-
-def people() -> dict[int, tuple[str, str]]:
-    found, pk = {}, 7000
-    for area, count in AREAS.items():
-        for n in range(count):
-            found[pk] = (area, "t1" if n % 3 else "t2")
-            pk += 1
-    return found
-
-
-def readings_of(customer_id: int) -> list[tuple[datetime, float]]:
-    """Seeded readings with gaps: missing days, and every seventh customer starting late."""
-    rng = random.Random(customer_id)
-    first = (LATE_START - FIRST_DAY).days if customer_id % 7 == 0 else 0
-    rows = []
-    for day in range(first, DAYS):
-        if rng.random() < 0.1:
-            continue
-        for slot in SLOTS_READ:
-            moment = datetime.combine(FIRST_DAY + timedelta(days=day), datetime.min.time()) + timedelta(minutes=30 * slot)
-            rows.append((moment, round(rng.uniform(5, 900) * (1 + customer_id % 5), 3)))
-    return rows
-
-
-@pytest.fixture(scope="module")
-def written(django_db_setup, django_db_blocker, tmp_path_factory):
-    """Imported once for the module (and removed after it): every customer's readings as written."""
-    folder = tmp_path_factory.mktemp("compare") / "data"
-    (folder / "consumption").mkdir(parents=True)
-    everyone = people()
-    (folder / "user_data.csv").write_text(
-        "id,area,tariff\n" + "".join(f"{pk},{area},{tariff}\n" for pk, (area, tariff) in everyone.items())
-    )
-    readings = {}
-    for pk in everyone:
-        readings[pk] = readings_of(pk)
-        (folder / "consumption" / f"{pk}.csv").write_text(
-            "datetime,consumption\n" + "".join(f"{moment:%Y-%m-%d %H:%M:%S},{wh}\n" for moment, wh in readings[pk])
-        )
-    with django_db_blocker.unblock():
-        import_data(folder)
-    yield readings
-    with django_db_blocker.unblock():
-        for model in IMPORT_TABLES:
-            model.objects.all().delete()
-
-
-def wh_between(rows, start: date, end: date) -> float | None:
-    """The Wh of the readings on start..end; None when there are none."""
-    found = [wh for moment, wh in rows if start <= moment.date() <= end]
-    return sum(found) if found else None
+from .population import PERIOD, people, wh_between, written  # noqa: F401 (written: the fixture)
 
 
 def expected_changes(written, start: date, end: date, compare: str) -> dict[int, tuple]:

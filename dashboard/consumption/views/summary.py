@@ -31,6 +31,7 @@ PER_PAGE_CHOICES = (25, 50, 100, 500)
 GROUP_COLOURS = ["#2f9e44", "#ae3ec9", "#0c8599", "#c2255c", "#f08c00", "#5c7cfa", "#495057"]
 PER_DAY = {"day": "kWh per day", "week": "kWh per week", "month": "kWh per month"}
 COMPARED_DASH = [6, 4]
+TOP_PEAKS = 10
 
 
 @dataclass
@@ -201,13 +202,14 @@ def _compared_totals(selection: Selection) -> dict | None:
 
 def _figures(selection: Selection, counts: dict, compared: dict | None) -> dict:
     """Headline figures: totals, average daily kWh per customer-day with data, peak demand, coverage;
-    beside a compared period, the change of the first two."""
+    beside a compared period, the change of the first two; and the period's highest half hours."""
     totals = _totals(selection, selection.start, selection.end)
     if selection.customer is None:
-        peak = (GroupHalfHour.objects.for_groups(selection.areas, selection.tariffs)
-                .for_period(selection.start, selection.end).peak())
+        peaks = (GroupHalfHour.objects.for_groups(selection.areas, selection.tariffs)
+                 .for_period(selection.start, selection.end).highest(TOP_PEAKS))
     else:
-        peak = selection.customers.daily_peak(selection.start, selection.end)
+        peaks = selection.customers.highest_half_hours(selection.start, selection.end, TOP_PEAKS)
+    peak = peaks[0] if peaks else None
     expected = HALF_HOURS_PER_DAY * selection.days * counts["customers"]
     changes = None
     if compared is not None:
@@ -230,6 +232,11 @@ def _figures(selection: Selection, counts: dict, compared: dict | None) -> dict:
         "expected_readings": expected,
         "coverage_pct": percent_text(100 * totals["readings"] / expected, 2) if expected else None,
         "alerts": _alert_figures(selection),
+        "top_peaks": [
+            {"start": row["timestamp"], "end": row["timestamp"] + timedelta(hours=HOURS_PER_READING),
+             "kw": kw(row["wh"]), "day": row["timestamp"].date()}
+            for row in peaks
+        ],
     }
 
 
