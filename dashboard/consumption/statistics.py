@@ -83,6 +83,8 @@ class Comparison:
     customer: PeriodStatistics
     area: PeerMedians
     tariff: PeerMedians
+    # The area peer whose total is the median (the lower middle one of an even count; ties by id).
+    area_median_peer: int | None = None
 
 
 def compare_with_peers(customer_id: int, area: str, tariff: str, rows: Iterable[Mapping]) -> Comparison:
@@ -91,7 +93,7 @@ def compare_with_peers(customer_id: int, area: str, tariff: str, rows: Iterable[
     `rows` are per-customer period totals (customer_id, area, tariff, wh, readings, days, peak_wh, base_wh).
     """
     own = EMPTY
-    area_peers, tariff_peers = [], []
+    area_peers, tariff_peers, area_totals = [], [], []
     for row in rows:
         figures = PeriodStatistics.from_totals(
             row["wh"], row["readings"], row["days"], row["peak_wh"], row["base_wh"]
@@ -101,9 +103,12 @@ def compare_with_peers(customer_id: int, area: str, tariff: str, rows: Iterable[
             continue
         if row["area"] == area:
             area_peers.append(figures)
+            area_totals.append((row["wh"], row["customer_id"]))
         if row["tariff"] == tariff:
             tariff_peers.append(figures)
-    return Comparison(own, PeerMedians.of(area_peers), PeerMedians.of(tariff_peers))
+    area_totals.sort()
+    median_peer = area_totals[(len(area_totals) - 1) // 2][1] if area_totals else None
+    return Comparison(own, PeerMedians.of(area_peers), PeerMedians.of(tariff_peers), median_peer)
 
 
 @dataclass(frozen=True)
@@ -212,6 +217,35 @@ def median_excluding(window: MedianWindow, value: float | None = None) -> float 
         # above the window: nothing in it moves
     middle = count // 2 - first
     return values[middle] if count % 2 else (values[middle - 1] + values[middle]) / 2
+
+
+def highest(readings: Iterable[tuple[datetime, float]], count: int) -> list[tuple[datetime, float]]:
+    """The `count` readings with the most Wh, earliest first on a tie."""
+    return sorted(readings, key=lambda reading: (-reading[1], reading[0]))[:count]
+
+
+@dataclass(frozen=True)
+class LoadDuration:
+    """Demand sorted from highest to lowest against the share of the half hours with readings."""
+
+    kw: list[float]  # at each of SHARES
+    peak_kw: float
+    share_above_half_peak: float  # percent of the half hours whose demand is above half the peak
+
+    SHARES = list(range(101))  # percent
+
+    @classmethod
+    def of(cls, readings: Iterable[tuple[datetime, float]]) -> "LoadDuration | None":
+        """The curve of (timestamp, Wh) readings; None without readings. At share s the demand is the
+        reading at place floor(s × n) of the n readings sorted from highest (s a whole percent, so
+        the place is counted in integers): the demand met or exceeded for that share of the time."""
+        ordered = sorted((wh for _, wh in readings), reverse=True)
+        if not ordered:
+            return None
+        count = len(ordered)
+        at = [kw(ordered[min(count - 1, count * share // 100)]) for share in cls.SHARES]
+        above = sum(1 for wh in ordered if wh > ordered[0] / 2)
+        return cls(at, kw(ordered[0]), 100 * above / count)
 
 
 def heatmap(readings: Iterable[tuple[datetime, float]]) -> tuple[list[date], list[list[float | None]]]:

@@ -232,11 +232,12 @@ def test_the_peers_figures_follow_an_import(client, data_dir, readings):
 
 # Customer, the customer's alerts in the period, the period's readings, the data's bounds, the peers'
 # totals, the peak day, the area's months with readings in the period, the customer's monthly profile
-# sums and the area's profile windows over those months, the day
+# sums and the area's profile windows over those months, the median area peer's readings (its
+# load-duration curve), the day
 # series and the area's series windows (the half-hour series reuses the readings), then data quality:
 # rejected files, rejected rows and their count, duplicates and their count; plus the savepoint
 # ATOMIC_REQUESTS opens and releases. A week or month that the period cuts adds one query each.
-QUERIES = {"day": 18, "halfhour": 16}
+QUERIES = {"day": 19, "halfhour": 17}
 
 
 def test_it_links_to_the_page_from_nothing_but_its_id(client, readings):

@@ -43,7 +43,7 @@ def detail(page, live_server, data_dir):
     page.on("request", lambda request: request.resource_type in ("xhr", "fetch") and xhr.append(request))
     page.xhr = xhr
     page.goto(f"{live_server.url}/detail/{CUSTOMER}/")
-    for source in ("overtime-data", "profile-data", "heatmap-data"):
+    for source in ("overtime-data", "profile-data", "heatmap-data", "duration-data"):
         wait_for_chart(page, source)
     return page
 
@@ -55,6 +55,8 @@ def test_it_draws_every_chart_with_data(detail):
     assert profile["points"] == [48, 48, 48, 48] and profile["drawn"] == 48
     heatmap = chart(detail, "heatmap-data")
     assert heatmap["type"] == "matrix" and heatmap["points"] == [149] and heatmap["drawn"] == 149
+    duration = chart(detail, "duration-data")
+    assert duration["points"] == [101, 101] and duration["drawn"] == 101
     assert detail.external_requests == []
     assert_accessible(detail)
 

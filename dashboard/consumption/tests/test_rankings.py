@@ -40,3 +40,52 @@ def test_the_top_peaks_are_the_highest_half_hours_of_the_filtered_customers(clie
         assert f'href="/detail/7003/?from={first:%Y-%m-%d}&amp;to={first:%Y-%m-%d}&amp;granularity=halfhour"' in text
     else:
         assert f"from={first:%Y-%m-%d}&amp;to={first:%Y-%m-%d}" in text
+
+
+# The detail page ------------------------------------------------------------------------------------
+
+def in_period(rows):
+    return [(moment, wh) for moment, wh in rows if PERIOD[0] <= moment.date() <= PERIOD[1]]
+
+
+def curve(rows) -> tuple[list[float], float]:
+    """Demand in kW at each whole percent of the time, the highest first, and the percent of the half
+    hours above half the peak: written out here from the definition."""
+    ordered = sorted((wh * 2 / 1000 for _, wh in rows), reverse=True)
+    points = [ordered[min(len(ordered) - 1, len(ordered) * share // 100)] for share in range(101)]
+    return points, 100 * sum(value > ordered[0] / 2 for value in ordered) / len(ordered)
+
+
+@pytest.mark.parametrize("customer", [7002, 7030])  # in the odd area (20 peers), then the even (19 peers)
+def test_the_detail_page_ranks_the_highest_half_hours_and_draws_the_load_duration_curves(client, written, customer):
+    everyone = people()
+    response = client.get(f"/detail/{customer}/", {"from": PERIOD[0], "to": PERIOD[1]})
+    context = response.context
+    own = in_period(written[customer])
+    expected = sorted(own, key=lambda reading: (-reading[1], reading[0]))[:10]
+    assert [(row["start"], row["kw"]) for row in context["highest_half_hours"]] == [
+        (moment, pytest.approx(wh * 2 / 1000)) for moment, wh in expected
+    ]
+    # The median peer: the area peer with the median total over the period, the lower middle of an even count.
+    totals = sorted((sum(wh for _, wh in in_period(written[pk])), pk) for pk, (area, _) in everyone.items()
+                    if area == everyone[customer][0] and pk != customer and in_period(written[pk]))
+    median_peer = totals[(len(totals) - 1) // 2][1]
+    assert context["load_duration"]["peer_id"] == median_peer
+
+    chart = context["load_duration_chart"]
+    assert len(chart["labels"]) == 101 and chart["labels"][50] == "50"
+    for dataset, rows in zip(chart["datasets"], (own, in_period(written[median_peer]))):
+        points, above = curve(rows)
+        assert dataset["data"] == pytest.approx(points)
+    own_points, own_above = curve(own)
+    assert context["load_duration"]["own"].share_above_half_peak == pytest.approx(own_above)
+    assert chart["datasets"][1]["label"] == f"Customer {median_peer}, median of area {everyone[customer][0]} peers"
+    text = response.content.decode()
+    assert f"Above half its peak ({own_points[0]:.2f} kW) for\n          <strong>{own_above:.1f} %</strong>" in text
+
+
+def test_a_period_without_readings_says_so_instead_of_curves(client, written):
+    response = client.get("/detail/7000/", {"from": "2015-07-01", "to": "2015-07-31"})  # 7000 starts late
+    assert response.context["highest_half_hours"] == []
+    assert response.context["load_duration"]["own"] is None
+    assert response.content.decode().count("No readings in this period.") == 2

@@ -207,3 +207,16 @@ def test_it_compares_with_the_period_before_and_sorts_by_change(page, live_serve
     assert "compare=previous" in page.url
     assert page.evaluate("window.loadedOnce") is True
     assert_accessible(page)
+
+    # The biggest riser's page, its load-duration curve beside the median area peer's.
+    link = page.locator("#customer-table tbody tr:first-child td:first-child a")
+    customer_id = link.inner_text()
+    link.click()
+    page.wait_for_url(re.compile(rf"/detail/{customer_id}/$"))
+    page.wait_for_function("() => window.Chart && Chart.getChart("
+                           "document.querySelector('canvas[data-chart-source=duration-data]'))")
+    points = page.evaluate("() => Chart.getChart(document.querySelector('canvas[data-chart-source=duration-data]'))"
+                           ".data.datasets.map(d => d.data.length)")
+    assert points == [101, 101]
+    assert "Above half its peak" in page.locator("#duration-summary").inner_text()
+    assert_accessible(page)

@@ -26,6 +26,7 @@ from ..units import (
 
 # Rejected rows and superseded duplicates listed on the page; the rest are counted.
 QUALITY_ROWS_SHOWN = 50
+HIGHEST_HALF_HOURS = 10
 PERIOD_FORMATS = {"day": "%Y-%m-%d", "week": "%Y-%m-%d", "month": "%Y-%m"}  # the over-time chart's labels
 PEER_DASH = [6, 4]
 COMPARED_DASH = [2, 3]
@@ -248,7 +249,7 @@ def _period_context(customer: Customer, params: Params, readings: list) -> dict:
     peers_profile = peer_figures.profile_median(customer, params.start, params.end, params.data_bounds)
     dates, values = stats.heatmap(readings)
     low, high = stats.colour_scale(values)
-    return {
+    return _load_context(customer, params, readings, comparison.area_median_peer) | {
         "comparison": comparison,
         "changes": changes,
         "peak_at": peak["peak_at"] if peak else None,
@@ -260,6 +261,34 @@ def _period_context(customer: Customer, params: Params, readings: list) -> dict:
             "slots": SLOTS, "values": values, "scaleMin": low, "scaleMax": high,
         },
         "heatmap_scale": {"low": low, "high": high},
+    }
+
+
+def _load_context(customer: Customer, params: Params, readings: list, median_peer: int | None) -> dict:
+    """The customer's highest half hours in the period, and their load-duration curve beside that of
+    the area peer with the median total (one peer's readings: no group's readings are read)."""
+    own = stats.LoadDuration.of(readings)
+    peer = None
+    if median_peer is not None:
+        peer = stats.LoadDuration.of(
+            Reading.objects.filter(customer_id=median_peer).for_period(params.start, params.end).as_written()
+        )
+    datasets = []
+    if own is not None:
+        datasets.append({"label": f"Customer {customer.pk}", "data": own.kw, "color": "#1f6feb"})
+    if peer is not None:
+        datasets.append({"label": f"Customer {median_peer}, median of area {customer.area} peers", "data": peer.kw,
+                         "color": "#5b6475", "borderDash": PEER_DASH})
+    return {
+        "highest_half_hours": [
+            {"start": timestamp, "end": timestamp + timedelta(minutes=30), "kw": kw(wh)}
+            for timestamp, wh in stats.highest(readings, HIGHEST_HALF_HOURS)
+        ],
+        "load_duration": {"own": own, "peer": peer, "peer_id": median_peer},
+        "load_duration_chart": {
+            "type": "line", "unit": "kW", "labels": [f"{share:g}" for share in stats.LoadDuration.SHARES],
+            "xTitle": "Share of the half hours with readings (%)", "yTitle": "Demand (kW)", "datasets": datasets,
+        },
     }
 
 
