@@ -9,10 +9,10 @@ from datetime import date, datetime, time, timedelta
 from django.conf import settings
 from django.db import connections, models
 from django.db.models import (
-    Count, DateTimeField, Exists, ExpressionWrapper, F, FilteredRelation, FloatField, Func, Max, Min, OuterRef, Q,
-    Subquery, Sum, Value,
+    Case, Count, DateTimeField, Exists, ExpressionWrapper, F, FilteredRelation, FloatField, Func, Max, Min, OuterRef, Q,
+    Subquery, Sum, Value, When, Window,
 )
-from django.db.models.functions import Coalesce, NullIf, TruncMonth, TruncWeek
+from django.db.models.functions import Coalesce, NullIf, PercentRank, TruncMonth, TruncWeek
 
 from .blocks import split_period
 from .statistics import MedianWindow
@@ -71,6 +71,35 @@ class CustomerQuerySet(models.QuerySet):
             ),
         )
 
+    def with_group_percentile(self) -> "CustomerQuerySet":
+        """Annotate `group_rank`: where each customer's `period_wh` (with_period_totals) stands among
+        these customers of the same area and tariff with readings in the period, from 0 to 1: the
+        share of the others who used less. Null for a customer without readings in the period or
+        alone in their group. A window over this query's rows: whole groups must be in it.
+        """
+        has_data = Case(When(period_readings__gt=0, then=Value(1)), default=Value(0))
+        group = [F("area"), F("tariff"), has_data]
+        return self.annotate(
+            group_percent_rank=Window(PercentRank(), partition_by=group, order_by=F("period_wh").asc()),
+            group_size=Window(Count("pk"), partition_by=group),
+        ).annotate(group_rank=_OverWindows(
+            When(Q(period_readings=0) | Q(group_size__lt=2), then=Value(None, output_field=FloatField())),
+            default=F("group_percent_rank"), output_field=FloatField(),
+        ))
+
+    def group_rank_of(self, customer_id: int, start: date | None, end: date | None) -> float | None:
+        """with_group_percentile's `group_rank` of one customer, ranked among all of their group: for a
+        selection narrowed to that customer, where a window over its rows would see them alone."""
+        same_group = self.model.objects.filter(pk=customer_id, area=OuterRef("area"), tariff=OuterRef("tariff"))
+        totals = dict(
+            self.model.objects.filter(Exists(same_group)).with_period_totals(start, end).filter(period_readings__gt=0)
+            .values_list("pk", "period_wh")
+        )
+        if customer_id not in totals or len(totals) < 2:
+            return None
+        own = totals.pop(customer_id)
+        return sum(1 for wh in totals.values() if wh < own) / len(totals)
+
     def counts(self, start: date | None = None, end: date | None = None) -> dict:
         """How many customers there are, and how many of them have readings in the period (or ever)."""
         if start is None or end is None:
@@ -119,6 +148,14 @@ class CustomerQuerySet(models.QuerySet):
         """The distinct areas and tariffs present, sorted: the summary filters' choices, from one query."""
         pairs = list(self.order_by().values_list("area", "tariff").distinct())
         return sorted({area for area, _ in pairs}), sorted({tariff for _, tariff in pairs})
+
+
+class _OverWindows(Case):
+    """A CASE over window functions. Django would put a plain Case that holds no aggregate in the
+    GROUP BY whole, windows and all, which the databases refuse: group by what its parts need."""
+
+    def get_group_by_cols(self):
+        return [column for source in self.get_source_expressions() for column in source.get_group_by_cols()]
 
 
 def _related_model(customers: models.QuerySet, name: str):

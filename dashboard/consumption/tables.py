@@ -22,8 +22,8 @@ def _sorted(queryset, is_descending: bool, field: str):
 
 
 class CustomerTable(tables.Table):
-    """Expects customers annotated by `Customer.objects.with_period_totals()` and, when `compared`, by
-    `with_comparison()`; `days` is the period's length."""
+    """Expects customers annotated by `Customer.objects.with_period_totals()`, `group_rank` and,
+    when `compared`, by `with_comparison()`; `days` is the period's length."""
     COMPARED = ("previous_kwh", "change_kwh", "change_pct")
 
     id = tables.Column(verbose_name="Customer")
@@ -37,6 +37,8 @@ class CustomerTable(tables.Table):
     days = tables.Column(verbose_name="Days with data", accessor="period_days", attrs=NUMBER)
     coverage = tables.Column(verbose_name="Coverage (%)", accessor="period_readings", attrs=NUMBER)
     alerts = tables.Column(verbose_name="Alerts", accessor="period_alerts", attrs=NUMBER)
+    group_percentile = tables.Column(verbose_name="Percentile in group", accessor="group_rank", attrs=NUMBER,
+                                     default="—")
     # Beside a compared period only (CustomerQuerySet.with_comparison).
     previous_kwh = tables.Column(verbose_name="Previous (kWh)", accessor="compared_wh", attrs=NUMBER, default="—")
     change_kwh = tables.Column(verbose_name="Change (kWh)", accessor="change_wh", attrs=NUMBER, default="—")
@@ -45,8 +47,8 @@ class CustomerTable(tables.Table):
     class Meta:
         model = Customer
         fields: list[str] = []
-        sequence = ("id", "area", "tariff", "total_kwh", "previous_kwh", "change_kwh", "change_pct", "avg_daily_kwh",
-                    "peak_kw", "peak_at", "days", "coverage", "alerts")
+        sequence = ("id", "area", "tariff", "total_kwh", "previous_kwh", "change_kwh", "change_pct", "group_percentile",
+                    "avg_daily_kwh", "peak_kw", "peak_at", "days", "coverage", "alerts")
         order_by_field = "sort"
         empty_text = "No customers match these filters."
 
@@ -114,6 +116,9 @@ class CustomerTable(tables.Table):
     def render_change_pct(self, value: float) -> str:
         return f"{value:+,.1f}"
 
+    def render_group_percentile(self, value: float) -> str:
+        return f"{100 * value:.0f}"
+
     # Exported for machines: kWh to the Wh, kW to the watt, no separators.
     def value_id(self, value: int) -> int:
         return value
@@ -141,6 +146,9 @@ class CustomerTable(tables.Table):
 
     def value_change_pct(self, value: float | None) -> float | None:
         return None if value is None else round(value, 2)
+
+    def value_group_percentile(self, value: float | None) -> float | None:
+        return None if value is None else round(100 * value, 2)
 
     def coverage_pct(self, readings: int) -> float:
         return 100 * readings / self.expected_readings
@@ -183,6 +191,9 @@ class CustomerTable(tables.Table):
 
     def order_change_pct(self, queryset, is_descending):
         return _sorted(queryset, is_descending, "change_pct")
+
+    def order_group_percentile(self, queryset, is_descending):
+        return _sorted(queryset, is_descending, "group_rank")
 
 
 def percent_text(percent: float, places: int = 1) -> str:

@@ -1,6 +1,9 @@
-"""Rankings and peaks: the summary's top peaks, checked against the readings as written."""
+"""Rankings and peaks: the summary's top peaks and percentiles in group, the detail page's highest half
+hours and load-duration curves, each checked against the readings as written."""
+import csv
+import io
 from collections import defaultdict
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 
@@ -89,3 +92,41 @@ def test_a_period_without_readings_says_so_instead_of_curves(client, written):
     assert response.context["highest_half_hours"] == []
     assert response.context["load_duration"]["own"] is None
     assert response.content.decode().count("No readings in this period.") == 2
+
+
+# Percentile in group --------------------------------------------------------------------------------
+
+def group_percentiles(written, start, end) -> dict[int, float | None]:
+    """Per customer: the percent of the others of their area and tariff with readings in start..end
+    who used less; None without readings there or alone."""
+    everyone = people()
+    totals = {pk: sum(wh for moment, wh in rows if start <= moment.date() <= end) for pk, rows in written.items()
+              if any(start <= moment.date() <= end for moment, _ in rows)}
+    found = {}
+    for pk in everyone:
+        others = [wh for other, wh in totals.items() if everyone[other] == everyone[pk] and other != pk]
+        found[pk] = None if pk not in totals or not others else 100 * sum(wh < totals[pk] for wh in others) / len(others)
+    return found
+
+
+@pytest.mark.parametrize("period", [PERIOD, (date(2015, 9, 1), date(2015, 9, 30))])  # late starters: nothing
+def test_the_table_gives_each_customer_their_percentile_in_group_sorted_in_sql(client, written, period):
+    expected = group_percentiles(written, *period)
+    response = client.get("/summary/", {"from": period[0], "to": period[1], "_export": "csv",
+                                        "sort": "-group_percentile"})
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    found = {int(row["Customer"]): None if row["Percentile in group"] == "" else float(row["Percentile in group"])
+             for row in rows}
+    assert found == {pk: None if value is None else pytest.approx(value, abs=0.005) for pk, value in expected.items()}
+    ranked = [int(row["Customer"]) for row in rows if row["Percentile in group"] != ""]
+    assert [expected[pk] for pk in ranked] == sorted((value for value in expected.values() if value is not None),
+                                                     reverse=True)
+    assert all(row["Percentile in group"] == "" for row in rows[len(ranked):])  # nothing to rank: last
+
+
+def test_one_customer_is_ranked_among_their_whole_group(client, written):
+    expected = group_percentiles(written, *PERIOD)
+    response = client.get("/summary/", {"from": PERIOD[0], "to": PERIOD[1], "customer": "7005"})
+    (row,) = response.context["table"].page.object_list
+    assert 100 * row.record.group_rank == pytest.approx(expected[7005])
+    assert f'<td class="number">{expected[7005]:.0f}</td>' in response.content.decode()

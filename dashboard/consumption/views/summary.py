@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.core.paginator import EmptyPage
+from django.db.models import FloatField, Value
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -154,6 +155,11 @@ def _customer_table(request: HttpRequest, selection: Selection, count: int | Non
     with notices for what could not be done."""
     notices = []
     customers = selection.customers.with_period_totals(*selection.period).with_alert_counts(selection.start, selection.end)
+    if selection.customer is None:
+        customers = customers.with_group_percentile()  # the filters take or leave whole groups
+    else:  # one customer: ranked among their whole group, which the filter leaves out
+        rank = selection.customers.group_rank_of(selection.customer, *selection.period)
+        customers = customers.annotate(group_rank=Value(rank, output_field=FloatField()))
     if selection.compare:
         customers = customers.with_comparison(*selection.compared_within_data)
     table = CustomerTable(customers, days=selection.days, compared=bool(selection.compare))
