@@ -1,7 +1,7 @@
 """Peers' figures for the detail page, read from what the import precomputed: a fixed number of
 queries and rows per peer, whatever the period and the number of customers.
 
-- Statistics: each peer's totals over exactly the period, from a few day blocks per peer.
+- Statistics and standing: each customer's totals over exactly the period, from a few day blocks each.
 - Over-time series: each whole day, week or month from the area's median windows; a week or month
   that the period cuts from the day blocks of that part of it.
 - Average day: the area's median window of each half hour over the whole months the period touches.
@@ -9,7 +9,6 @@ queries and rows per peer, whatever the period and the number of customers.
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import Q
 
 from . import statistics as stats
 from .models import AreaProfileMedian, AreaSeriesMedian, Customer, DayBlock, GroupDaily, ProfileMonth
@@ -32,13 +31,12 @@ def _within(bounds: tuple, start: date | None, end: date | None) -> tuple[date, 
 
 
 def comparison(customer: Customer, start: date | None, end: date | None, bounds: tuple) -> stats.Comparison:
-    """The customer's statistics over the period beside the medians of their area and tariff peers."""
+    """The customer's statistics over the period beside the medians of their area and tariff peers,
+    and where they stand among those and among every customer: everyone's totals are read."""
     period = _within(bounds, start, end)
     rows = []
     if period is not None:
-        rows = DayBlock.objects.filter(
-            Q(customer__area=customer.area) | Q(customer__tariff=customer.tariff)
-        ).for_period(*period).totals_by_customer()
+        rows = DayBlock.objects.for_period(*period).totals_by_customer()
     return stats.compare_with_peers(customer.pk, customer.area, customer.tariff, rows)
 
 

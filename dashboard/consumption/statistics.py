@@ -79,28 +79,49 @@ class PeerMedians:
 
 
 @dataclass(frozen=True)
+class Standing:
+    """Where a customer's total stands among the others with readings in the period: the percent of
+    them who used less, within the area, the tariff and the whole base (None: no one to compare)."""
+
+    area: float | None = None
+    tariff: float | None = None
+    base: float | None = None
+
+
+def percent_below(value: float | None, others: list[float]) -> float | None:
+    """The percent of `others` below `value`; None without a value or others."""
+    if value is None or not others:
+        return None
+    return 100 * sum(1 for other in others if other < value) / len(others)
+
+
+@dataclass(frozen=True)
 class Comparison:
     customer: PeriodStatistics
     area: PeerMedians
     tariff: PeerMedians
     # The area peer whose total is the median (the lower middle one of an even count; ties by id).
     area_median_peer: int | None = None
+    standing: Standing = Standing()
 
 
 def compare_with_peers(customer_id: int, area: str, tariff: str, rows: Iterable[Mapping]) -> Comparison:
-    """The customer's statistics and the medians of the other customers in their area and on their tariff.
+    """The customer's statistics, the medians of the other customers in their area and on their tariff,
+    and where the customer's total stands among them and among everyone.
 
-    `rows` are per-customer period totals (customer_id, area, tariff, wh, readings, days, peak_wh, base_wh).
+    `rows` are per-customer period totals (customer_id, area, tariff, wh, readings, days, peak_wh, base_wh)
+    of every customer with readings in the period.
     """
-    own = EMPTY
-    area_peers, tariff_peers, area_totals = [], [], []
+    own, own_wh = EMPTY, None
+    area_peers, tariff_peers, area_totals, others = [], [], [], []
     for row in rows:
         figures = PeriodStatistics.from_totals(
             row["wh"], row["readings"], row["days"], row["peak_wh"], row["base_wh"]
         )
         if row["customer_id"] == customer_id:
-            own = figures
+            own, own_wh = figures, row["wh"]
             continue
+        others.append((row["wh"], row["area"], row["tariff"]))
         if row["area"] == area:
             area_peers.append(figures)
             area_totals.append((row["wh"], row["customer_id"]))
@@ -108,7 +129,12 @@ def compare_with_peers(customer_id: int, area: str, tariff: str, rows: Iterable[
             tariff_peers.append(figures)
     area_totals.sort()
     median_peer = area_totals[(len(area_totals) - 1) // 2][1] if area_totals else None
-    return Comparison(own, PeerMedians.of(area_peers), PeerMedians.of(tariff_peers), median_peer)
+    standing = Standing(
+        area=percent_below(own_wh, [wh for wh, _ in area_totals]),
+        tariff=percent_below(own_wh, [wh for wh, _, peer_tariff in others if peer_tariff == tariff]),
+        base=percent_below(own_wh, [wh for wh, _, _ in others]),
+    )
+    return Comparison(own, PeerMedians.of(area_peers), PeerMedians.of(tariff_peers), median_peer, standing)
 
 
 @dataclass(frozen=True)

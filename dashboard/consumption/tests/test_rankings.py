@@ -130,3 +130,21 @@ def test_one_customer_is_ranked_among_their_whole_group(client, written):
     (row,) = response.context["table"].page.object_list
     assert 100 * row.record.group_rank == pytest.approx(expected[7005])
     assert f'<td class="number">{expected[7005]:.0f}</td>' in response.content.decode()
+
+
+@pytest.mark.parametrize("period", [PERIOD, (date(2015, 9, 1), date(2015, 9, 30))])
+@pytest.mark.parametrize("customer", [7001, 7025, 7028])  # 7028 starts late: nothing in September 2015
+def test_the_detail_page_says_where_the_customer_stands_in_area_tariff_and_base(client, written, customer, period):
+    everyone = people()
+    totals = {pk: sum(wh for moment, wh in rows if period[0] <= moment.date() <= period[1])
+              for pk, rows in written.items() if any(period[0] <= moment.date() <= period[1] for moment, _ in rows)}
+
+    def below(group) -> float | None:
+        others = [wh for pk, wh in totals.items() if pk != customer and group(pk)]
+        return 100 * sum(wh < totals[customer] for wh in others) / len(others) if customer in totals else None
+
+    standing = client.get(f"/detail/{customer}/", {"from": period[0], "to": period[1]}).context["comparison"].standing
+    area, tariff = everyone[customer]
+    expected = (below(lambda pk: everyone[pk][0] == area), below(lambda pk: everyone[pk][1] == tariff),
+                below(lambda pk: True))
+    assert (standing.area, standing.tariff, standing.base) == pytest.approx(expected)
