@@ -10,8 +10,8 @@ from .imports.medians import rebuild_area_medians
 from .imports.rows import as_readings, block_rows, daily_rows, history, profile_rows
 from .imports.writer import writer_for
 from .models import (
-    AreaProfileMedian, AreaSeriesMedian, Customer, DailyConsumption, DayBlock, GroupDaily, GroupHalfHour, ProfileMonth,
-    Reading,
+    AreaProfileMedian, AreaSeriesMedian, Customer, DailyConsumption, DayBlock, GroupBucketTotals, GroupDaily,
+    GroupHalfHour, ProfileMonth, Reading,
 )
 
 
@@ -49,5 +49,6 @@ def rebuild_aggregates() -> None:
     )
     AreaSeriesMedian.objects.all().delete()
     AreaProfileMedian.objects.all().delete()
+    GroupBucketTotals.objects.all().delete()
     with writer_for(connection) as writer:
         rebuild_area_medians(GroupDaily.objects.values_list("area", flat=True).distinct().order_by(), writer)

@@ -203,7 +203,7 @@ class CustomerFilterForm(forms.Form):
 
 
 class SummaryParamsForm(PeriodForm):
-    """The summary's other parameters beside the period: the chart's breakdown and the table's paging."""
+    """The summary's other parameters beside the period: the chart's breakdown and spread, the table's paging."""
 
     BREAKDOWNS = [("", "None"), ("area", "Area"), ("tariff", "Tariff")]
     DEFAULT_PER_PAGE = 25
@@ -221,11 +221,13 @@ class SummaryParamsForm(PeriodForm):
         ),
     )
     page = page_field()
+    spread = forms.BooleanField(required=False, label="Spread across customers")
 
     def params(self) -> dict:
         period = super().params()  # validates the form
         cleaned = self.cleaned_data
         return period | {
+            "spread": bool(cleaned.get("spread")),
             "breakdown": cleaned.get("breakdown") or None,
             "per_page": cleaned.get("per_page") or self.DEFAULT_PER_PAGE,
             "page": cleaned.get("page") or 1,

@@ -14,6 +14,7 @@ from .queries import (
     CustomerQuerySet,
     DayBlockQuerySet,
     DailyConsumptionQuerySet,
+    GroupBucketTotalsQuerySet,
     GroupDailyQuerySet,
     GroupHalfHourQuerySet,
     ProfileMonthQuerySet,
@@ -176,6 +177,21 @@ class GroupDaily(models.Model):
     customers = models.IntegerField(help_text="customers with at least one reading that day")
 
     objects = GroupDailyQuerySet.as_manager()
+
+
+class GroupBucketTotals(models.Model):
+    """The Wh of each customer of one area and tariff with readings in one whole day, week (from
+    Monday) or month, sorted: the spread across customers (consumption.spread) merges these."""
+
+    pk = models.CompositePrimaryKey("area", "tariff", "granularity", "period")
+    area = models.CharField(max_length=100)
+    tariff = models.CharField(max_length=100)
+    granularity = models.CharField(max_length=5)
+    period = models.DateField(help_text="its first day")
+    count = models.PositiveIntegerField(help_text="customers with readings in it")
+    wh = models.BinaryField(help_text="their Wh, sorted, as little-endian float64 values")
+
+    objects = GroupBucketTotalsQuerySet.as_manager()
 
 
 class GroupHalfHour(models.Model):

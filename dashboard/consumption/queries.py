@@ -317,6 +317,15 @@ class GroupDailyQuerySet(models.QuerySet):
         return self.values(*keys, period=_TRUNCATE[granularity]).annotate(wh=Sum("wh")).order_by("period", *keys)
 
 
+class GroupBucketTotalsQuerySet(models.QuerySet):
+    def for_groups(self, areas: list[str], tariffs: list[str]) -> "GroupBucketTotalsQuerySet":
+        return _for_groups(self, areas, tariffs)
+
+    def for_buckets(self, granularity: str, first: date, last: date) -> "GroupBucketTotalsQuerySet":
+        """The days, weeks or months starting on `first` to `last`, both inclusive."""
+        return self.filter(granularity=granularity, period__gte=first, period__lte=last)
+
+
 class GroupHalfHourQuerySet(models.QuerySet):
     def for_groups(self, areas: list[str], tariffs: list[str]) -> "GroupHalfHourQuerySet":
         return _for_groups(self, areas, tariffs)

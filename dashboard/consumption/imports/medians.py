@@ -1,11 +1,13 @@
-"""The areas' median windows (AreaSeriesMedian, AreaProfileMedian), rebuilt for the areas an import touched.
+"""The areas' median windows (AreaSeriesMedian, AreaProfileMedian) and their groups' sorted bucket
+totals (GroupBucketTotals), rebuilt for the areas an import touched.
 
 A detail page compares a customer with the median of their area's other customers. Taking that
 median from every peer's rows would make the page grow with the area, so the import keeps, per area,
 the middle of each sorted set of customers' values (statistics.MedianWindow): per whole day, week
 and month for the over-time chart, and per half-hour slot over every run of the area's months with
 readings for the average-day profile (so these grow with the square of the months of history). The
-page then leaves its own customer out of those two or three values.
+page then leaves its own customer out of those two or three values. The same sorted sets, per area
+and tariff and kept whole, give the summary the spread across any choice of groups.
 
 numpy sorts these sets column by column in C. It is imported only when there is something to
 rebuild, so a re-run of unchanged data starts no slower.
@@ -14,7 +16,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import astuple, fields
 from datetime import date
 
-from ..models import AreaProfileMedian, AreaSeriesMedian, Customer, DailyConsumption, GroupDaily, ProfileMonth
+from ..models import (
+    AreaProfileMedian, AreaSeriesMedian, Customer, DailyConsumption, GroupBucketTotals, GroupDaily, ProfileMonth,
+)
 from ..statistics import MedianWindow
 from ..units import HALF_HOURS_PER_DAY, bucket_start
 from .writer import Writer
@@ -26,28 +30,36 @@ PROFILE_COLUMNS = ("area", "first_month", "last_month", "weekend", "slot", *WIND
 
 
 def rebuild_area_medians(areas: Iterable[str], writer: Writer) -> None:
-    """Rebuild the median windows of `areas` from their customers' daily and monthly profile rows."""
+    """Rebuild the median windows and bucket totals of `areas` from their customers' daily and
+    monthly profile rows."""
     areas = sorted(set(areas))
     if not areas:
         return
     with writer.cursor():  # the ORM's statements below run after anything the writer left open
         AreaSeriesMedian.objects.filter(area__in=areas).delete()
         AreaProfileMedian.objects.filter(area__in=areas).delete()
+        GroupBucketTotals.objects.filter(area__in=areas).delete()
     for area in areas:
-        writer.insert(AreaSeriesMedian, SERIES_COLUMNS, [writer.encode_rows(_series_windows(area))])
+        windows, totals = _series_windows(area)
+        writer.insert(AreaSeriesMedian, SERIES_COLUMNS, [writer.encode_rows(windows)])
+        with writer.cursor():  # binary values: through the ORM, which encodes them for each database
+            GroupBucketTotals.objects.bulk_create(totals, batch_size=BATCH)
         writer.insert(AreaProfileMedian, PROFILE_COLUMNS, [writer.encode_rows(_profile_windows(area))])
 
 
-def _series_windows(area: str) -> list[tuple]:
+def _series_windows(area: str) -> tuple[list[tuple], list[GroupBucketTotals]]:
+    """The area's median window of each whole day, week and month, and its groups' sorted totals."""
     import numpy
 
     customers = _customers(area)
+    tariffs = dict(Customer.objects.filter(area=area).values_list("pk", "tariff"))
+    tariff_of_row = numpy.array([tariffs[pk] for pk in customers], dtype=object)
     days = {day: index for index, day in enumerate(GroupDaily.objects.filter(area=area).dates("date", "day"))}
     wh = numpy.full((len(customers), len(days)), numpy.nan)  # no reading that day: NaN
     rows = DailyConsumption.objects.filter(customer__area=area).values_list("customer_id", "date", "wh").order_by()
     for chunk in _chunks(rows.iterator(chunk_size=BATCH)):
         wh[[customers[row[0]] for row in chunk], [days[row[1]] for row in chunk]] = [row[2] for row in chunk]
-    windows = []
+    windows, totals = [], []
     for granularity in ("day", "week", "month"):
         buckets: dict[date, list[int]] = {}
         for day, column in days.items():
@@ -55,9 +67,14 @@ def _series_windows(area: str) -> list[tuple]:
         for period, columns in sorted(buckets.items()):
             chunk = wh[:, columns]
             present = ~numpy.isnan(chunk).all(axis=1)
-            values = numpy.sort(numpy.nansum(chunk[present], axis=1))
+            summed = numpy.nansum(chunk, axis=1)
+            values = numpy.sort(summed[present])
             windows.append((area, granularity, period.isoformat(), *astuple(MedianWindow.of(values))))
-    return windows
+            for tariff in sorted(set(tariff_of_row[present])):
+                group = numpy.sort(summed[present & (tariff_of_row == tariff)]).astype("<f8")
+                totals.append(GroupBucketTotals(area=area, tariff=tariff, granularity=granularity, period=period,
+                                                count=len(group), wh=group.tobytes()))
+    return windows, totals
 
 
 def _profile_windows(area: str) -> list[tuple]:

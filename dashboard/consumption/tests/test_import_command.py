@@ -2,6 +2,7 @@
 import csv
 import io
 import statistics
+import struct
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -19,6 +20,7 @@ from consumption.models import (
     Customer,
     DailyConsumption,
     DayBlock,
+    GroupBucketTotals,
     GroupDaily,
     GroupHalfHour,
     ImportFile,
@@ -80,6 +82,7 @@ def database_state() -> dict:
         "day_blocks": sorted(DayBlock.objects.values_list()),
         "area_series_medians": sorted(AreaSeriesMedian.objects.values_list()),
         "area_profile_medians": sorted(AreaProfileMedian.objects.values_list()),
+        "group_bucket_totals": sorted((*row[:5], bytes(row[5])) for row in GroupBucketTotals.objects.values_list()),
     }
 
 
@@ -174,15 +177,26 @@ def assert_area_medians_match(expected_daily: dict, profiles: dict, areas: dict)
             assert median_excluding(window, value) == pytest.approx(statistics.median(others) if others else None)
 
     series: dict = defaultdict(lambda: defaultdict(float))
+    group_series: dict = defaultdict(lambda: defaultdict(float))
     for (customer_id, day), (wh, *_) in expected_daily.items():
         day = date.fromisoformat(day)
         for granularity, period in (("day", day), ("week", day - timedelta(days=day.weekday())),
                                     ("month", day.replace(day=1))):
             series[areas[customer_id][0], granularity, period][customer_id] += wh
+            group_series[(*areas[customer_id], granularity, period)][customer_id] += wh
     stored = {(row.area, row.granularity, row.period): row.window for row in AreaSeriesMedian.objects.all()}
     assert stored.keys() == series.keys()
     for key, sums in series.items():
         check(stored[key], list(sums.values()))
+    # The groups' sorted totals, whole, for the summary's spread.
+    stored_totals = {
+        (row.area, row.tariff, row.granularity, row.period): (row.count, list(struct.unpack(f"<{row.count}d", bytes(row.wh))))
+        for row in GroupBucketTotals.objects.all()
+    }
+    assert stored_totals.keys() == group_series.keys()
+    for key, sums in group_series.items():
+        assert stored_totals[key][0] == len(sums)
+        assert stored_totals[key][1] == pytest.approx(sorted(sums.values())), key
     months_of: dict = defaultdict(set)  # each area's months with readings
     for customer_id, month, _, _ in profiles:
         months_of[areas[customer_id][0]].add(month)
@@ -427,7 +441,7 @@ def test_a_file_with_the_wrong_header_is_rejected_and_recorded(data_dir):
     assert RejectedRow.objects.get(file=record).raw == "2016-07-15 00:00:00,5"
 
 
-def test_an_unchanged_run_rebuilds_no_median_window(data_dir):
+def test_an_unchanged_run_rebuilds_no_median_window_or_bucket_totals(data_dir):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -435,7 +449,8 @@ def test_an_unchanged_run_rebuilds_no_median_window(data_dir):
     run_import(folder)
     with CaptureQueriesContext(connection) as queries:
         run_import(folder)
-    touched = [query["sql"] for query in queries.captured_queries if "median" in query["sql"].lower()]
+    touched = [query["sql"] for query in queries.captured_queries
+               if "median" in query["sql"].lower() or "buckettotals" in query["sql"].lower()]
     assert touched == []
 
 

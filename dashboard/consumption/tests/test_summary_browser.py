@@ -220,3 +220,18 @@ def test_it_compares_with_the_period_before_and_sorts_by_change(page, live_serve
     assert points == [101, 101]
     assert "Above half its peak" in page.locator("#duration-summary").inner_text()
     assert_accessible(page)
+
+
+def test_it_draws_the_spread_across_customers_as_a_band(page, live_server, sample_data):
+    open_summary(page, live_server)
+    with page.expect_response(lambda response: "spread=on" in response.url) as swap:
+        page.check("input[name=spread]")
+    assert swap.value.request.resource_type == "xhr"
+    page.wait_for_function(f"() => {{ const c = {CHART}; return c && c.data.datasets.some("
+                           "d => d.label === 'Median customer'); }")
+    band = page.evaluate(f"() => {CHART}.data.datasets.filter(d => d.label.includes('percentile'))"
+                         ".map(d => [d.data.length, d.fill])")
+    assert band == [[21, False], [21, "-1"]]
+    assert "spread=on" in page.url
+    assert page.evaluate("window.loadedOnce") is True
+    assert_accessible(page)

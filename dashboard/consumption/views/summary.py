@@ -23,6 +23,7 @@ from ..alerts import ALERT_KINDS
 from ..models import Alert, Customer, GroupDaily, GroupHalfHour
 from ..queries import CustomerQuerySet
 from ..csv_export import streamed_csv
+from ..spread import spread_by_bucket
 from ..statistics import Change
 from ..tables import CountedPaginator, CustomerTable, percent_text
 from ..units import HALF_HOURS_PER_DAY, HOURS_PER_READING, compared_period, kw, kwh, matching_bucket, next_bucket
@@ -50,6 +51,7 @@ class Selection:
     period_given: bool
     granularity: str
     compare: str | None
+    spread: bool
     breakdown: str | None
     per_page: int
     page: int
@@ -144,7 +146,8 @@ def _selection(request: HttpRequest) -> Selection | None:
         filters=filters, params_form=params_form, customers=filters.qs,
         areas=chosen["areas"], tariffs=chosen["tariffs"], customer=chosen["customer"],
         start=start, end=end, period_given=bool(params["from"] or params["to"]),
-        granularity=params["granularity"], compare=params["compare"], breakdown=params["breakdown"],
+        granularity=params["granularity"], compare=params["compare"], spread=params["spread"],
+        breakdown=params["breakdown"],
         per_page=params["per_page"], page=params["page"], data_first=data_first, data_last=data_last,
         notices=filters.form.notices() + params_form.notices(),
     )
@@ -271,8 +274,9 @@ def _series(selection: Selection, start: date, end: date, breakdown: str | None)
 def _chart(selection: Selection, customers_with_data: int, compared: dict | None = None) -> dict:
     """The chart spec charts.js draws (and chart.json returns): Total first, then Average per customer,
     then one series per area or tariff when broken down, then the compared period's total, dashed,
-    each of its buckets beside the one as far from the period's start. Buckets without data are null
-    (a gap)."""
+    each of its buckets beside the one as far from the period's start, then when asked the spread
+    across customers (10th and 90th percentile as a band, and the median). Buckets without data are
+    null (a gap)."""
     rows = _series(selection, selection.start, selection.end, selection.breakdown)
     totals: dict[date, float] = {}
     groups: dict[str, dict[date, float]] = {}
@@ -298,6 +302,8 @@ def _chart(selection: Selection, customers_with_data: int, compared: dict | None
                          "color": GROUP_COLOURS[index % len(GROUP_COLOURS)],
                          "data": [rounded_kwh(groups[name].get(b)) for b in buckets]})
     label = (lambda b: b.strftime("%Y-%m")) if selection.granularity == "month" else date.isoformat
+    if selection.spread:
+        datasets += _spread_datasets(selection, totals, buckets)
     if compared is not None:
         before = {_as_date(row["period"]): row["wh"] for row in _series(selection, compared["start"], compared["end"], None)}
         matching = [matching_bucket(b, selection.granularity, selection.start, compared["start"]) for b in buckets]
@@ -310,6 +316,28 @@ def _chart(selection: Selection, customers_with_data: int, compared: dict | None
         "yTitle": f"Total ({PER_DAY[selection.granularity]})",
         "y2Title": f"Average per customer ({PER_DAY[selection.granularity]})",
     }
+
+
+def _spread_datasets(selection: Selection, totals: dict[date, float], buckets: list[date]) -> list[dict]:
+    """The 10th to 90th percentile of the customers' totals as a band, and the median, per bucket, on
+    the per-customer axis; one customer is their own spread."""
+    if selection.customer is None:
+        spread = spread_by_bucket(selection.customers, selection.areas, selection.tariffs, selection.granularity,
+                                  selection.start, selection.end, (selection.data_first, selection.data_last))
+    else:
+        spread = {bucket: (wh, wh, wh) for bucket, wh in totals.items()}
+
+    def line(label: str, index: int, **style) -> dict:
+        values = [spread.get(bucket) for bucket in buckets]
+        return {"label": label, "type": "line", "order": 0, "yAxisID": "y2", "pointRadius": 0, "borderWidth": 1,
+                "data": [None if value is None else round(kwh(value[index]), 3) for value in values], **style}
+
+    band = "rgba(12, 133, 153, 0.15)"
+    return [
+        line("10th percentile of customers", 0, color="#0c8599", backgroundColor=band),
+        line("90th percentile of customers", 2, color="#0c8599", backgroundColor=band, fill="-1"),
+        line("Median customer", 1, color="#0c8599", borderWidth=2),
+    ]
 
 
 def _buckets(selection: Selection, found: dict[date, float]) -> list[date]:

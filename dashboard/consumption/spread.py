@@ -1,0 +1,56 @@
+"""The spread of customers' consumption per day, week or month: the 10th, 50th and 90th percentile of
+the filtered customers' totals in each bucket, among those with readings in it.
+
+Exact, read from what the import keeps: each area and tariff's sorted totals of every whole bucket
+(GroupBucketTotals), merged across the groups the filter takes. A week or month that the period cuts
+is summed for each customer over the part the period holds, from their day blocks: at most two such.
+Percentiles interpolate linearly between the two nearest ranks (numpy's default, Python's
+statistics.quantiles with method="inclusive").
+"""
+from collections import defaultdict
+from datetime import date, timedelta
+
+from .models import GroupBucketTotals
+from .queries import CustomerQuerySet
+from .units import bucket_start, next_bucket
+
+PERCENTILES = (10, 50, 90)
+Spread = tuple[float, float, float]  # the PERCENTILES, in Wh
+
+
+def spread_by_bucket(
+    customers: CustomerQuerySet, areas: list[str], tariffs: list[str], granularity: str,
+    start: date, end: date, bounds: tuple[date, date],
+) -> dict[date, Spread]:
+    """Per bucket of `granularity` from start to end (cut to the data's `bounds`): the percentiles
+    of `customers`, the whole groups of `areas` and `tariffs` (empty: all of them)."""
+    import numpy  # only for a chart that asks for its spread
+
+    start, end = max(start, bounds[0]), min(end, bounds[1])
+    if start > end:
+        return {}
+    first, last = bucket_start(start, granularity), bucket_start(end, granularity)
+    cut = [bucket for bucket in {first, last} if _is_cut(bucket, granularity, start, end, bounds)]
+    values: dict[date, list] = defaultdict(list)
+    whole = (GroupBucketTotals.objects.for_groups(areas, tariffs).for_buckets(granularity, first, last)
+             .exclude(period__in=cut).values_list("period", "wh"))
+    for period, wh in whole:
+        values[period].append(numpy.frombuffer(bytes(wh), dtype="<f8"))
+    for bucket in cut:
+        part = (max(bucket, start), min(next_bucket(bucket, granularity) - timedelta(days=1), end))
+        totals = customers.with_period_totals(*part).filter(period_readings__gt=0).values_list("period_wh", flat=True)
+        values[bucket].append(numpy.array(list(totals), dtype=float))
+    spread = {}
+    for bucket, arrays in values.items():
+        merged = numpy.concatenate(arrays)
+        if merged.size:
+            spread[bucket] = tuple(float(value) for value in numpy.percentile(merged, PERCENTILES))
+    return spread
+
+
+def _is_cut(bucket: date, granularity: str, start: date, end: date, bounds: tuple[date, date]) -> bool:
+    """Whether the period leaves out days of the bucket that hold data: outside the data's bounds
+    the bucket has none, so a whole-history period cuts nothing."""
+    first_day = max(bucket, bounds[0])
+    last_day = min(next_bucket(bucket, granularity) - timedelta(days=1), bounds[1])
+    return first_day < start or last_day > end
