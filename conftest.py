@@ -7,7 +7,7 @@ REPO_DIR = Path(__file__).resolve().parent
 SMAP_DIR = REPO_DIR.parent / "shared" / "smap-data"
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def smap_dir() -> Path:
     if not (SMAP_DIR / "user_data.csv").is_file():
         pytest.skip(f"the real data set is not at {SMAP_DIR}")

@@ -214,3 +214,12 @@ def test_the_detail_chart_json_says_when_there_is_nothing_to_compare(client, wri
     spec = client.get("/detail/7000/chart.json", {"from": "2016-06-01", "to": "2016-06-30", "compare": "year"}).json()
     assert [dataset["label"] for dataset in spec["datasets"]] == ["Customer 7000", "Median of area odd peers"]
     assert spec["messages"] == ["No readings in the compared period, 1 Jun 2015 – 30 Jun 2015: no changes are shown."]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("compare", ["previous", "year"])
+@pytest.mark.parametrize("period", [("1900-01-01", "2999-12-31"), ("1900-01-01", "1900-01-01"), ("2016-02-29", "2016-02-29")])
+def test_a_comparison_at_the_calendars_edges_never_fails(client, written, compare, period):
+    params = {"from": period[0], "to": period[1], "compare": compare, "spread": "1", "granularity": "month"}
+    for url in ("/summary/", "/summary/chart.json", "/detail/7001/", "/detail/7001/chart.json"):
+        assert client.get(url, params).status_code == 200, url

@@ -44,8 +44,9 @@ PAYLOADS = [
     "",
     " ",
 ]
-SUMMARY_PARAMS = ["area", "tariff", "customer", "from", "to", "granularity", "breakdown", "sort", "page", "per_page"]
-DETAIL_PARAMS = ["granularity", "from", "to"]
+SUMMARY_PARAMS = ["area", "tariff", "customer", "from", "to", "granularity", "breakdown", "sort", "page", "per_page",
+                  "compare", "spread"]
+DETAIL_PARAMS = ["granularity", "from", "to", "compare"]
 # What a page may answer to a bad query string: itself with a notice, a default, a redirect or a 4xx.
 ACCEPTABLE = {200, 301, 302, 400, 404}
 HOSTILE_AREA = f"a1{SCRIPT}"
