@@ -31,6 +31,7 @@ PAGE_RATIO = 2.0
 IMPORT_RATE_RATIO = 1.25
 PEAK_RSS_MB = 150
 CHANGED_FILE_REIMPORT_SECONDS = 10
+CSV_FIRST_BYTE_SECONDS = 1.0
 PERIOD = "from=2016-08-03&to=2016-11-17"
 
 
@@ -112,14 +113,20 @@ def urls(customer_id: int) -> list[tuple[str, str, dict]]:
     detail = f"/detail/{customer_id}/"
     return [
         ("summary", "/summary/", {}),
-        ("summary, period, sorted by period total", f"/summary/?{PERIOD}&sort=-total", {}),
+        ("summary, period, sorted by period total", f"/summary/?{PERIOD}&sort=-total_kwh", {}),
+        ("summary, period beside the one before, biggest risers first",
+         f"/summary/?{PERIOD}&compare=previous&sort=-change_pct", {}),
+        ("summary, period, sorted by percentile in group", f"/summary/?{PERIOD}&sort=-group_percentile", {}),
         ("summary, breakdown by area", "/summary/?breakdown=area&granularity=week", {}),
         ("summary filter fragment (area)", "/summary/?area=a1", summary_fragment),
-        ("summary table fragment (period, sort)", f"/summary/?{PERIOD}&sort=-total&page=2", table_fragment),
+        ("summary table fragment (period, sort)", f"/summary/?{PERIOD}&sort=-total_kwh&page=2", table_fragment),
         ("summary chart.json (period)", f"/summary/chart.json?{PERIOD}", {}),
+        ("summary chart.json (period, weeks, compared, spread)",
+         f"/summary/chart.json?{PERIOD}&granularity=week&compare=previous&spread=1", {}),
         ("summary CSV export (period)", f"/summary/?{PERIOD}&_export=csv", {}),
         ("detail, whole history", detail, {}),
         ("detail, period", f"{detail}?{PERIOD}", {}),
+        ("detail, period beside the one before", f"{detail}?{PERIOD}&compare=previous", {}),
         ("detail, half-hour", f"{detail}?granularity=halfhour", {}),
         ("detail, week", f"{detail}?granularity=week", {}),
         ("detail, month, period", f"{detail}?granularity=month&{PERIOD}", {}),
@@ -218,6 +225,9 @@ def main(scale: int) -> None:
                          f"{b['cold_ms']:.0f}", f"{a['warm_p50_ms']:.1f}", f"{b['warm_p50_ms']:.1f}"])
             for kind in ("cold_ms", "warm_p50_ms"):
                 targets.check(f"{backend}: {label}, {kind.split('_')[0]}, {scale}x / 1x", b[kind] / a[kind], PAGE_RATIO, "x")
+            if "first_byte_ms" in b and "CSV" in label:
+                targets.check(f"{backend}: {label}, first byte at {scale}x, cold", b["first_byte_ms"] / 1000,
+                              CSV_FIRST_BYTE_SECONDS, " s")
         table(["page", "status 1x", f"status {scale}x", "queries 1x", f"queries {scale}x", "cold 1x", f"cold {scale}x",
                "warm 1x", f"warm {scale}x"], rows)
     say()
