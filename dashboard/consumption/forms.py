@@ -9,6 +9,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 
+from .comparison import LABELS as COMPARED_LABELS
+
 QUOTED_LENGTH = 40  # a bad value is named in a notice, never echoed at any length
 
 
@@ -86,7 +88,6 @@ class AlertParamsForm(ParamsForm):
             )
 
 
-COMPARED_LABELS = {"previous": "the period before", "year": "a year earlier"}
 COMPARISONS = [("", "Nothing"), *((value, label.capitalize()) for value, label in COMPARED_LABELS.items())]
 
 
@@ -98,7 +99,7 @@ def nothing_to_compare(start: date, end: date) -> str:
 
 class PeriodForm(forms.Form):
     """An inclusive period (`from`, `to`), a chart granularity and a period to compare it with
-    (units.compared_period): the parameters every page shares.
+    (consumption.comparison): the parameters every page shares.
 
     One rule for a period given end first, on every page: the two dates are swapped, with a notice.
     """

@@ -1,7 +1,8 @@
 """Peers' figures for the detail page, read from what the import precomputed: a fixed number of
 queries and rows per peer, whatever the period and the number of customers.
 
-- Statistics and standing: each customer's totals over exactly the period, from a few day blocks each.
+- Statistics and standing: every customer's totals over exactly the period, from a few day blocks
+  each: one row per customer.
 - Over-time series: each whole day, week or month from the area's median windows; a week or month
   that the period cuts from the day blocks of that part of it.
 - Average day: the area's median window of each half hour over the whole months the period touches.
@@ -36,7 +37,7 @@ def comparison(customer: Customer, start: date | None, end: date | None, bounds:
     period = _within(bounds, start, end)
     rows = []
     if period is not None:
-        rows = DayBlock.objects.for_period(*period).totals_by_customer()
+        rows = Customer.objects.period_figures(*period)
     return stats.compare_with_peers(customer.pk, customer.area, customer.tariff, rows)
 
 

@@ -15,7 +15,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, NullIf, PercentRank, TruncMonth, TruncWeek
 
 from .blocks import split_period
-from .statistics import MedianWindow
+from .statistics import MedianWindow, percent_below
 
 
 class CustomerQuerySet(models.QuerySet):
@@ -47,6 +47,24 @@ class CustomerQuerySet(models.QuerySet):
             )
         return customers.annotate(
             period_avg_daily_wh=F("period_wh") / NullIf(F("period_days"), 0),
+        )
+
+    def period_figures(self, start: date, end: date) -> "CustomerQuerySet":
+        """Per customer with readings in start..end: customer_id, area, tariff and the sums of
+        DayBlockQuerySet.totals_by_customer. Led by the customers, so each one's few blocks are
+        looked up by primary key; led by the blocks, a database would read all of them."""
+        blocks = _related_model(self, "dayblock").objects
+        return (
+            self.annotate(period=FilteredRelation("dayblock", condition=blocks.covering(start, end, "dayblock__")))
+            .values("area", "tariff", customer_id=F("pk"))
+            .annotate(
+                wh=Sum("period__wh"), readings=Sum("period__readings"), days=Sum("period__days"),
+                peak_wh=Max("period__peak_wh"),
+                base_wh=ExpressionWrapper(Sum("period__base_wh") / NullIf(Sum("period__base_days"), 0),
+                                          output_field=FloatField()),
+            )
+            .filter(readings__gt=0)
+            .order_by()
         )
 
     def with_comparison(self, start: date | None, end: date | None) -> "CustomerQuerySet":
@@ -95,10 +113,9 @@ class CustomerQuerySet(models.QuerySet):
             self.model.objects.filter(Exists(same_group)).with_period_totals(start, end).filter(period_readings__gt=0)
             .values_list("pk", "period_wh")
         )
-        if customer_id not in totals or len(totals) < 2:
-            return None
-        own = totals.pop(customer_id)
-        return sum(1 for wh in totals.values() if wh < own) / len(totals)
+        own = totals.pop(customer_id, None)
+        below = percent_below(own, list(totals.values()))
+        return None if below is None else below / 100
 
     def counts(self, start: date | None = None, end: date | None = None) -> dict:
         """How many customers there are, and how many of them have readings in the period (or ever)."""

@@ -9,6 +9,7 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 
 from .models import Alert, Customer
+from .templatetags.figures import signed
 from .units import HALF_HOURS_PER_DAY, kw, kwh
 
 NUMBER = {"th": {"class": "number"}, "td": {"class": "number"}}
@@ -111,10 +112,10 @@ class CustomerTable(tables.Table):
         return f"{kwh(value):,.1f}"
 
     def render_change_kwh(self, value: float) -> str:
-        return f"{kwh(value):+,.1f}"
+        return signed(kwh(value), 1)
 
     def render_change_pct(self, value: float) -> str:
-        return f"{value:+,.1f}"
+        return signed(value, 1)
 
     def render_group_percentile(self, value: float) -> str:
         return f"{100 * value:.0f}"

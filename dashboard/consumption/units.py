@@ -53,24 +53,3 @@ def next_bucket(bucket: date, granularity: str) -> date:
         return next_month(bucket)
     return bucket + timedelta(days=7 if granularity == "week" else 1)
 
-
-def compared_period(start: date, end: date, compare: str) -> tuple[date, date]:
-    """The period set beside start..end: "previous", the days of the same length that end the day
-    before `start`; "year", the same dates a year earlier (29 February becomes the 28th)."""
-    if compare == "previous":
-        return start - (end - start) - timedelta(days=1), start - timedelta(days=1)
-    return _year_earlier(start), _year_earlier(end)
-
-
-def _year_earlier(day: date) -> date:
-    return day.replace(year=day.year - 1, day=28 if (day.month, day.day) == (2, 29) else day.day)
-
-
-def matching_bucket(bucket: date, granularity: str, start: date, compared_start: date) -> date:
-    """The bucket of a compared period as many days, weeks or months from compared_start's bucket
-    as `bucket` is from start's: where the compared period's value sits beside this bucket's."""
-    first, other = bucket_start(start, granularity), bucket_start(compared_start, granularity)
-    if granularity == "month":
-        months = other.year * 12 + other.month - 1 + (bucket.year - first.year) * 12 + bucket.month - first.month
-        return date(months // 12, months % 12 + 1, 1)
-    return other + (bucket - first)

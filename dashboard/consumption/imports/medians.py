@@ -27,6 +27,7 @@ BATCH = 2000
 WINDOW_COLUMNS = tuple(field.name for field in fields(MedianWindow))
 SERIES_COLUMNS = ("area", "granularity", "period", *WINDOW_COLUMNS)
 PROFILE_COLUMNS = ("area", "first_month", "last_month", "weekend", "slot", *WINDOW_COLUMNS)
+TOTALS_BATCH = 50
 
 
 def rebuild_area_medians(areas: Iterable[str], writer: Writer) -> None:
@@ -40,15 +41,13 @@ def rebuild_area_medians(areas: Iterable[str], writer: Writer) -> None:
         AreaProfileMedian.objects.filter(area__in=areas).delete()
         GroupBucketTotals.objects.filter(area__in=areas).delete()
     for area in areas:
-        windows, totals = _series_windows(area)
-        writer.insert(AreaSeriesMedian, SERIES_COLUMNS, [writer.encode_rows(windows)])
-        with writer.cursor():  # binary values: through the ORM, which encodes them for each database
-            GroupBucketTotals.objects.bulk_create(totals, batch_size=BATCH)
+        writer.insert(AreaSeriesMedian, SERIES_COLUMNS, [writer.encode_rows(_series_windows(area, writer))])
         writer.insert(AreaProfileMedian, PROFILE_COLUMNS, [writer.encode_rows(_profile_windows(area))])
 
 
-def _series_windows(area: str) -> tuple[list[tuple], list[GroupBucketTotals]]:
-    """The area's median window of each whole day, week and month, and its groups' sorted totals."""
+def _series_windows(area: str, writer: Writer) -> list[tuple]:
+    """The area's median window of each whole day, week and month; its groups' sorted totals of
+    each are written as they come, a few at a time, each row holding a value per customer."""
     import numpy
 
     customers = _customers(area)
@@ -74,7 +73,16 @@ def _series_windows(area: str) -> tuple[list[tuple], list[GroupBucketTotals]]:
                 group = numpy.sort(summed[present & (tariff_of_row == tariff)]).astype("<f8")
                 totals.append(GroupBucketTotals(area=area, tariff=tariff, granularity=granularity, period=period,
                                                 count=len(group), wh=group.tobytes()))
-    return windows, totals
+                if len(totals) == TOTALS_BATCH:
+                    _insert_totals(totals, writer)
+                    totals = []
+    _insert_totals(totals, writer)
+    return windows
+
+
+def _insert_totals(totals: list[GroupBucketTotals], writer: Writer) -> None:
+    with writer.cursor():  # binary values: through the ORM, which encodes them for each database
+        GroupBucketTotals.objects.bulk_create(totals)
 
 
 def _profile_windows(area: str) -> list[tuple]:

@@ -1,5 +1,5 @@
 """A generated population shared by the tests of comparisons, spreads and rankings: 41 customers in
-an odd and an even area over fifteen months, with missing days and late starters, imported once
+an odd and an even area over twenty months, with missing days and late starters, imported once
 per test module; tests compute every figure again from `written`, the readings as written."""
 import random
 from datetime import date, datetime, timedelta
@@ -9,8 +9,8 @@ import pytest
 from consumption.imports import import_data
 from consumption.imports.run import IMPORT_TABLES
 
-FIRST_DAY = date(2015, 6, 1)
-DAYS = 460  # to early September 2016: a year earlier holds data for most periods
+FIRST_DAY = date(2015, 1, 15)
+DAYS = 600  # to early September 2016: a year earlier holds data for most periods, 29 February included
 SLOTS_READ = (2, 17, 30, 41)  # four half hours a day keep the import small
 AREAS = {"odd": 21, "even": 20}
 LATE_START = date(2016, 6, 1)  # customers who start here have nothing in most compared periods

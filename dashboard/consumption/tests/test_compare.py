@@ -8,7 +8,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from consumption.units import bucket_start, compared_period, matching_bucket, next_bucket
+from consumption.comparison import beside, compared_period
+from consumption.units import bucket_start
 
 from .population import PERIOD, people, wh_between, written  # noqa: F401 (written: the fixture)
 
@@ -97,32 +98,50 @@ def test_the_headline_shows_the_change_of_the_filtered_customers(client, written
     assert f"{sign}{abs(now - before) / 1000:,.1f} kWh ({sign}{abs(100 * (now - before) / before):,.1f} %)" in text
 
 
+def drawn_beside(rows, start: date, end: date, compare: str, granularity: str) -> dict[date, tuple]:
+    """Per bucket of start..end: the Wh of the compared period's readings whose day sits beside a day of
+    that bucket (as far from the start, or on the same date a year on), and their first and last day."""
+    before_start, before_end = compared_period(start, end, compare)
+    buckets: dict[date, list] = {}
+    for moment, wh in rows:
+        day = moment.date()
+        if not before_start <= day <= before_end:
+            continue
+        if compare == "previous":
+            drawn = start + (day - before_start)
+        else:
+            drawn = date(day.year + 1, day.month, 28 if (day.month, day.day) == (2, 29) else day.day)
+        if start <= drawn <= end:
+            bucket = buckets.setdefault(bucket_start(drawn, granularity), [0.0, day, day])
+            bucket[0] += wh
+            bucket[1], bucket[2] = min(bucket[1], day), max(bucket[2], day)
+    return {bucket: (wh, first if first == last else f"{first} to {last}") for bucket, (wh, first, last) in buckets.items()}
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("granularity", ["day", "week", "month"])
 @pytest.mark.parametrize("compare", ["previous", "year"])
-def test_the_chart_draws_the_compared_period_dashed_beside_the_period(client, written, granularity, compare):
-    before_start, before_end = compared_period(*PERIOD, compare)
-    spec = client.get("/summary/chart.json", {"from": PERIOD[0], "to": PERIOD[1], "compare": compare,
+@pytest.mark.parametrize("period", [PERIOD, (date(2016, 3, 1), date(2016, 3, 31)), (date(2016, 2, 26), date(2016, 3, 2))])
+def test_the_chart_draws_the_compared_period_dotted_beside_the_period(client, written, granularity, compare, period):
+    spec = client.get("/summary/chart.json", {"from": period[0], "to": period[1], "compare": compare,
                                               "granularity": granularity}).json()
-    dashed = spec["datasets"][-1]
-    assert dashed["borderDash"] and dashed["label"].startswith("Total, ")
-    assert len(dashed["data"]) == len(dashed["dates"]) == len(spec["labels"])
-    # Each bucket of the period beside the bucket as far from the compared period's start, its Wh
-    # summed here over the compared period's days in that bucket.
-    bucket = bucket_start(before_start, granularity)
-    by_offset = []
-    while bucket <= before_end:
-        days = (max(bucket, before_start), min(next_bucket(bucket, granularity) - timedelta(days=1), before_end))
-        total = sum(wh_between(rows, *days) or 0 for rows in written.values())
-        by_offset.append((bucket, total / 1000 if total else None))
-        bucket = next_bucket(bucket, granularity)
-    label = (lambda day: day.strftime("%Y-%m")) if granularity == "month" else date.isoformat
-    # A compared period of the same length may touch one week or month more than the period (which
-    # the chart's buckets follow): that last part is not drawn.
-    assert len(by_offset) - len(spec["labels"]) in (0, 1)
-    by_offset = by_offset[:len(spec["labels"])]
-    assert dashed["dates"] == [label(day) for day, _ in by_offset]
-    assert dashed["data"] == pytest.approx([value for _, value in by_offset], abs=1e-3)
+    dotted = spec["datasets"][-1]
+    assert dotted["borderDash"] and dotted["label"].startswith("Total, ")
+    every_row = [reading for rows in written.values() for reading in rows]
+    expected = drawn_beside(every_row, *period, compare, granularity)
+    buckets = [date.fromisoformat(label + "-01" if granularity == "month" else label) for label in spec["labels"]]
+    assert dotted["data"] == [pytest.approx(expected[b][0] / 1000, abs=1e-3) if b in expected else None for b in buckets]
+    assert dotted["dates"] == [str(expected[b][1]) if b in expected else None for b in buckets]
+    if period == (date(2016, 3, 1), date(2016, 3, 31)) and granularity == "month":
+        # March beside the 31 days before it, 30 January to 29 February: all of them, in one bucket.
+        before = sum(wh_between(rows, date(2016, 1, 30), date(2016, 2, 29)) or 0 for rows in written.values())
+        total = before if compare == "previous" else sum(wh_between(rows, date(2015, 3, 1), date(2015, 3, 31)) or 0
+                                                          for rows in written.values())
+        assert dotted["data"] == [pytest.approx(total / 1000, abs=1e-3)]
+    if period[0] == date(2016, 2, 26) and granularity == "day" and compare == "year":
+        # 29 February 2016 has no same date a year earlier; 1 March sits beside 1 March.
+        assert dotted["data"][buckets.index(date(2016, 2, 29))] is None
+        assert dotted["dates"][buckets.index(date(2016, 3, 1))] == "2015-03-01"
 
 
 @pytest.mark.django_db
@@ -149,14 +168,13 @@ def test_without_a_comparison_the_columns_are_absent_and_a_bad_one_is_named(clie
     assert "Change (%)" not in text
 
 
-def test_compared_periods_and_their_matching_buckets():
+def test_compared_periods_and_the_days_they_sit_beside():
     assert compared_period(date(2016, 3, 1), date(2016, 3, 10), "previous") == (date(2016, 2, 20), date(2016, 2, 29))
     assert compared_period(date(2016, 2, 29), date(2016, 3, 1), "year") == (date(2015, 2, 28), date(2015, 3, 1))
     assert compared_period(date(2016, 1, 1), date(2016, 1, 1), "previous") == (date(2015, 12, 31), date(2015, 12, 31))
-    # The third bucket of the period beside the third bucket of the compared one.
-    assert matching_bucket(date(2016, 2, 1), "month", date(2015, 12, 15), date(2015, 11, 2)) == date(2016, 1, 1)
-    assert matching_bucket(date(2016, 1, 18), "week", date(2016, 1, 6), date(2015, 1, 6)) == date(2015, 1, 19)
-    assert matching_bucket(date(2016, 1, 8), "day", date(2016, 1, 6), date(2015, 12, 1)) == date(2015, 12, 3)
+    assert beside(date(2016, 2, 20), "previous", date(2016, 3, 1), date(2016, 2, 20)) == date(2016, 3, 1)
+    assert beside(date(2016, 2, 29), "year", date(2017, 2, 1), date(2016, 2, 1)) == date(2017, 2, 28)
+    assert beside(date(2015, 3, 1), "year", date(2016, 2, 1), date(2015, 2, 1)) == date(2016, 3, 1)
 
 
 # The detail page ----------------------------------------------------------------------------------
@@ -197,16 +215,14 @@ def test_the_detail_page_shows_the_change_of_the_customer_and_of_the_median_peer
         assert (change.now, change.before) == pytest.approx((now / 1000, before / 1000))
         assert change.percent == pytest.approx(100 * (now - before) / before)
         assert f"{label}</th>" in text
-    # The customer's own compared period, dotted beside the period, by offset from its start.
+    # The customer's own compared period, dotted, each day beside the day it sits beside.
     spec = client.get(f"/detail/{customer}/chart.json", {"from": PERIOD[0], "to": PERIOD[1], "compare": compare,
                                                          "granularity": "week"}).json()
     dotted = spec["datasets"][2]
+    expected = drawn_beside(written[customer], *PERIOD, compare, "week")
     weeks = [date.fromisoformat(label) for label in spec["labels"]]
-    matching = [matching_bucket(week, "week", PERIOD[0], before_start) for week in weeks]
-    assert dotted["dates"] == [week.isoformat() for week in matching]
-    expected_weeks = [wh_between(written[customer], max(week, before_start), min(week + timedelta(days=6), before_end))
-                      for week in matching]
-    assert dotted["data"] == pytest.approx([None if wh is None else wh / 1000 for wh in expected_weeks])
+    assert dotted["data"] == [pytest.approx(expected[week][0] / 1000) if week in expected else None for week in weeks]
+    assert dotted["dates"] == [str(expected[week][1]) if week in expected else None for week in weeks]
 
 
 @pytest.mark.django_db

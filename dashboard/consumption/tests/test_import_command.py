@@ -985,3 +985,19 @@ def test_held_rows_and_records_written_mid_group_add_up(data_dir):
     assert ImportFile.objects.filter(status=ImportFile.Status.IMPORTED).count() == 2 + 2 * 9
     assert SupersededReading.objects.count() == 9  # the first run's duplicates, each on its own file
     assert all(item.file.customer_id == item.customer_id for item in SupersededReading.objects.all())
+
+
+def test_migration_0010_fills_the_bucket_totals_of_data_imported_before_it(data_dir):
+    import importlib
+
+    from django.apps import apps
+
+    run_import(data_dir(CUSTOMERS, {
+        "3000.csv": readings_csv(*day("2016-07-15", [1.0] * 48), *day("2016-08-02", [2.0] * 48)),
+        "3001.csv": readings_csv(*day("2016-07-16", [3.0] * 48)),
+    }))
+    written = database_state()["group_bucket_totals"]
+    GroupBucketTotals.objects.all().delete()
+    importlib.import_module("consumption.migrations.0010_group_bucket_totals").fill_from_daily_rows(apps, None)
+    assert database_state()["group_bucket_totals"] == written
+    assert len(written) == 3 * 3  # each customer's group: its days, weeks and months

@@ -3,9 +3,11 @@ hours and load-duration curves, each checked against the readings as written."""
 import csv
 import io
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
+
+from consumption.statistics import LoadDuration
 
 from .population import PERIOD, people, written  # noqa: F401 (written: the fixture)
 
@@ -51,12 +53,27 @@ def in_period(rows):
     return [(moment, wh) for moment, wh in rows if PERIOD[0] <= moment.date() <= PERIOD[1]]
 
 
-def curve(rows) -> tuple[list[float], float]:
-    """Demand in kW at each whole percent of the time, the highest first, and the percent of the half
-    hours above half the peak: written out here from the definition."""
-    ordered = sorted((wh * 2 / 1000 for _, wh in rows), reverse=True)
-    points = [ordered[min(len(ordered) - 1, len(ordered) * share // 100)] for share in range(101)]
-    return points, 100 * sum(value > ordered[0] / 2 for value in ordered) / len(ordered)
+def assert_load_duration(points: list[float], rows) -> None:
+    """At each whole percent s of the time, the curve gives a demand (kW) that the half hours reach
+    for more than s % of them, and exceed for no more than s %: the demand met that share of the time."""
+    demands = [wh * 2 / 1000 for _, wh in rows]
+    assert len(points) == 101 and points == sorted(points, reverse=True)
+    assert points[0] == pytest.approx(max(demands)) and points[100] == pytest.approx(min(demands))
+    for share, point in enumerate(points):
+        reached = sum(demand >= point - 1e-9 for demand in demands)
+        exceeded = sum(demand > point + 1e-9 for demand in demands)
+        assert reached * 100 > share * len(demands) or share == 100
+        assert exceeded * 100 <= share * len(demands)
+
+
+def test_a_load_duration_curve_worked_by_hand():
+    moment = datetime(2016, 7, 15)
+    curve = LoadDuration.of([(moment, 10.0), (moment, 40.0), (moment, 20.0), (moment, 30.0)])
+    # Sorted from highest: 40, 30, 20, 10 Wh, so 0.08, 0.06, 0.04, 0.02 kW, a quarter of the time each.
+    assert [curve.kw[share] for share in (0, 24, 25, 50, 75, 99, 100)] == pytest.approx(
+        [0.08, 0.08, 0.06, 0.04, 0.02, 0.02, 0.02])
+    assert curve.peak_kw == pytest.approx(0.08)
+    assert curve.share_above_half_peak == 50.0  # 40 and 30 Wh are above 20
 
 
 @pytest.mark.parametrize("customer", [7002, 7030])  # in the odd area (20 peers), then the even (19 peers)
@@ -78,9 +95,10 @@ def test_the_detail_page_ranks_the_highest_half_hours_and_draws_the_load_duratio
     chart = context["load_duration_chart"]
     assert len(chart["labels"]) == 101 and chart["labels"][50] == "50"
     for dataset, rows in zip(chart["datasets"], (own, in_period(written[median_peer]))):
-        points, above = curve(rows)
-        assert dataset["data"] == pytest.approx(points)
-    own_points, own_above = curve(own)
+        assert_load_duration(dataset["data"], rows)
+    peak = max(wh for _, wh in own)
+    own_above = 100 * sum(wh > peak / 2 for _, wh in own) / len(own)
+    own_points = [peak * 2 / 1000]
     assert context["load_duration"]["own"].share_above_half_peak == pytest.approx(own_above)
     assert chart["datasets"][1]["label"] == f"Customer {median_peer}, median of area {everyone[customer][0]} peers"
     text = response.content.decode()
@@ -148,3 +166,4 @@ def test_the_detail_page_says_where_the_customer_stands_in_area_tariff_and_base(
     expected = (below(lambda pk: everyone[pk][0] == area), below(lambda pk: everyone[pk][1] == tariff),
                 below(lambda pk: True))
     assert (standing.area, standing.tariff, standing.base) == pytest.approx(expected)
+

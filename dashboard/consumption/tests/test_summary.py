@@ -436,3 +436,20 @@ def test_it_never_rounds_incomplete_coverage_up_to_complete():
     assert percent_text(99.97) == "99.9"
     assert percent_text(99.999, 2) == "99.99"
     assert percent_text(100.0) == "100.0"
+
+
+def test_ties_share_a_percentile_and_a_customer_alone_has_none(client, data_dir):
+    """Two customers of a1/t1 with the same readings, a third below them, and one alone on a2/t9."""
+    def readings(wh: float) -> str:
+        return "datetime,consumption\n" + "".join(f"2016-07-15 {h:02d}:00:00,{wh}\n" for h in range(10))
+
+    import_data(data_dir("id,area,tariff\n1,a1,t1\n2,a1,t1\n3,a1,t1\n4,a2,t9\n",
+                         {"1.csv": readings(50.0), "2.csv": readings(50.0), "3.csv": readings(20.0), "4.csv": readings(9.0)}))
+    response = client.get("/summary/", {"_export": "csv", "sort": "-group_percentile"})
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [(row["Customer"], row["Percentile in group"]) for row in rows] == [
+        ("2", "50.0"), ("1", "50.0"), ("3", "0.0"), ("4", "")]  # ties by id, the same way round
+    one = client.get("/summary/", {"customer": "1"}).context["table"].page.object_list[0].record
+    assert one.group_rank == 0.5  # ranked in their whole group, as in the window
+    standing = client.get("/detail/1/").context["comparison"].standing
+    assert (standing.area, standing.tariff, standing.base) == (50.0, 50.0, 200 / 3)

@@ -17,19 +17,17 @@ from .. import peers as peer_figures
 from .. import statistics as stats
 from ..alerts import Thresholds
 from ..csv_export import streamed_csv
-from ..forms import COMPARED_LABELS, COMPARISONS, DetailParamsForm, nothing_to_compare
+from ..comparison import LABELS as COMPARED_LABELS, compared_buckets, compared_period
+from ..forms import COMPARISONS, DetailParamsForm, nothing_to_compare
 from ..models import Alert, Customer, DailyConsumption, ImportFile, Reading, RejectedRow, SupersededReading
 from ..parsing import timestamp_text
-from ..units import (
-    BASE_LOAD_READINGS, HALF_HOURS_PER_DAY, SLOTS, bucket_start, compared_period, kw, kwh, matching_bucket,
-)
+from ..units import BASE_LOAD_READINGS, HALF_HOURS_PER_DAY, HOURS_PER_READING, SLOTS, bucket_start, kw, kwh
+from .styles import COMPARED_DASH, PEER_DASH
 
 # Rejected rows and superseded duplicates listed on the page; the rest are counted.
 QUALITY_ROWS_SHOWN = 50
 HIGHEST_HALF_HOURS = 10
 PERIOD_FORMATS = {"day": "%Y-%m-%d", "week": "%Y-%m-%d", "month": "%Y-%m"}  # the over-time chart's labels
-PEER_DASH = [6, 4]
-COMPARED_DASH = [2, 3]
 
 
 @dataclass(frozen=True)
@@ -41,7 +39,7 @@ class Params:
     end: date | None
     compare: str | None
     messages: list[str]
-    chosen: dict[str, date | str]  # the dates given in the query string, so links keep an open period open
+    chosen: dict[str, date | str]  # the period and comparison given in the query string, so links keep an open period open
 
     @property
     def compared(self) -> tuple[date, date] | None:
@@ -49,11 +47,6 @@ class Params:
         if self.compare is None or self.start is None or self.end is None:
             return None
         return compared_period(self.start, self.end, self.compare)
-
-    def say_nothing_to_compare(self) -> None:
-        notice = nothing_to_compare(*self.compared)
-        if notice not in self.messages:
-            self.messages.append(notice)
 
     @cached_property
     def data_bounds(self) -> tuple[date | None, date | None]:
@@ -87,12 +80,15 @@ def detail(request: HttpRequest, customer_id: int) -> HttpResponse:
     alerts = list(Alert.objects.filter(customer=customer).for_period(params.start, params.end).order_by("first_day", "kind"))
     if target == "overtime":
         template = "consumption/detail.html#overtime"
-        context["overtime_chart"] = _overtime_chart(customer, params, alerts=alerts)
+        series = _series(customer, params)
     else:
         readings = _readings(customer, params)
         context |= _period_context(customer, params, readings)
-        context["overtime_chart"] = _overtime_chart(customer, params, readings, alerts)
+        series = _series(customer, params, readings)
         context["alerts"] = alerts
+        context["messages"] = params.messages
+        if params.compared is not None and context["changes"] is None:
+            context["messages"] = [*params.messages, nothing_to_compare(*params.compared)]
         context["short_history"] = _too_short_to_judge(customer)
         if target == "period":
             template = "consumption/detail.html#period"
@@ -104,8 +100,8 @@ def detail(request: HttpRequest, customer_id: int) -> HttpResponse:
                 customer.first_reading_at and customer.first_reading_at.date(),
                 customer.last_reading_at and customer.last_reading_at.date(),
             )
-    # A compared period with no readings of the customer draws no dotted line.
-    context["overtime_compared"] = any("dates" in dataset for dataset in context["overtime_chart"]["datasets"])
+    context["overtime_chart"] = _overtime_chart(series, params, alerts)
+    context["overtime_compared"] = bool(series.compared)
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request", "HX-Target"])
     return response
@@ -119,8 +115,9 @@ def detail_chart_json(request: HttpRequest, customer_id: int) -> JsonResponse:
     series = _series(customer, params)
     body = {"unit": "kWh", "granularity": params.granularity, "labels": series.labels,
             "datasets": series.datasets}
-    if params.messages:
-        body["messages"] = params.messages
+    messages = params.messages + ([nothing_to_compare(*params.compared)] if series.compared is False else [])
+    if messages:
+        body["messages"] = messages
     return JsonResponse(body)
 
 
@@ -153,6 +150,8 @@ class Series:
     labels: list[str]
     datasets: list[dict]
     x_ms: list[int] | None = None  # half-hour granularity: each reading's start, for a linear axis
+    # None: nothing compared (or by the half hour); False: the compared period has no readings of the customer.
+    compared: bool | None = None
 
 
 def _series(customer: Customer, params: Params, readings: list | None = None) -> Series:
@@ -180,21 +179,19 @@ def _series(customer: Customer, params: Params, readings: list | None = None) ->
         {"label": label, "data": [kwh(row["wh"]) for row in own]},
         {"label": f"Median of area {customer.area} peers", "data": [kwh(wh) for wh in median]},
     ]
+    compared = None
     if params.compared is not None:
-        before = {
-            row["period"]: row["wh"]
-            for row in DailyConsumption.objects.filter(customer=customer).for_period(*params.compared)
-            .series(params.granularity)
-        }
-        if before:
-            matching = [matching_bucket(period, params.granularity, params.start, params.compared[0])
-                        for period in periods]
+        days = list(
+            DailyConsumption.objects.filter(customer=customer).for_period(*params.compared).values_list("date", "wh")
+        )
+        compared = bool(days)
+        if days:
+            drawn = compared_buckets(days, params.compare, params.granularity, (params.start, params.end),
+                                     params.compared[0])
             datasets.append({"label": f"{label}, {COMPARED_LABELS[params.compare]}",
-                             "dates": [label_of(period) for period in matching],
-                             "data": [kwh(before.get(period)) for period in matching]})
-        else:
-            params.say_nothing_to_compare()
-    return Series(labels=[label_of(period) for period in periods], datasets=datasets)
+                             "dates": [drawn[period].dates if period in drawn else None for period in periods],
+                             "data": [kwh(drawn[period].wh) if period in drawn else None for period in periods]})
+    return Series(labels=[label_of(period) for period in periods], datasets=datasets, compared=compared)
 
 
 def _readings(customer: Customer, params: Params) -> list[tuple[datetime, float]]:
@@ -208,9 +205,7 @@ Y_TITLES = {"halfhour": "kWh per half hour", "day": "kWh per day", "week": "kWh 
             "month": "kWh per month"}
 
 
-def _overtime_chart(customer: Customer, params: Params, readings: list | None = None,
-                    alerts: list[Alert] = ()) -> dict:
-    series = _series(customer, params, readings)
+def _overtime_chart(series: Series, params: Params, alerts: list[Alert]) -> dict:
     spec = {"unit": "kWh", "labels": series.labels, "datasets": series.datasets,
             "yTitle": Y_TITLES[params.granularity]}
     if params.granularity == "halfhour":
@@ -269,7 +264,7 @@ def _load_context(customer: Customer, params: Params, readings: list, median_pee
     the area peer with the median total (one peer's readings: no group's readings are read)."""
     own = stats.LoadDuration.of(readings)
     peer = None
-    if median_peer is not None:
+    if own is not None and median_peer is not None:  # beside nothing, no curve is drawn
         peer = stats.LoadDuration.of(
             Reading.objects.filter(customer_id=median_peer).for_period(params.start, params.end).as_written()
         )
@@ -281,7 +276,7 @@ def _load_context(customer: Customer, params: Params, readings: list, median_pee
                          "color": "#5b6475", "borderDash": PEER_DASH})
     return {
         "highest_half_hours": [
-            {"start": timestamp, "end": timestamp + timedelta(minutes=30), "kw": kw(wh)}
+            {"start": timestamp, "end": timestamp + timedelta(hours=HOURS_PER_READING), "kw": kw(wh)}
             for timestamp, wh in stats.highest(readings, HIGHEST_HALF_HOURS)
         ],
         "load_duration": {"own": own, "peer": peer, "peer_id": median_peer},
@@ -299,7 +294,6 @@ def _changes(customer: Customer, params: Params, comparison: stats.Comparison) -
         return None
     before = peer_figures.comparison(customer, *params.compared, params.data_bounds)
     if not before.customer.readings:
-        params.say_nothing_to_compare()
         return None
     return {
         "start": params.compared[0], "end": params.compared[1], "days": (params.end - params.start).days + 1,

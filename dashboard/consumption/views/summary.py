@@ -18,7 +18,8 @@ from django.views.decorators.http import require_GET
 from django_tables2 import RequestConfig
 
 from ..filters import CustomerFilter
-from ..forms import COMPARED_LABELS, SummaryParamsForm, nothing_to_compare
+from ..comparison import LABELS as COMPARED_LABELS, compared_buckets, compared_period
+from ..forms import SummaryParamsForm, nothing_to_compare
 from ..alerts import ALERT_KINDS
 from ..models import Alert, Customer, GroupDaily, GroupHalfHour
 from ..queries import CustomerQuerySet
@@ -26,13 +27,13 @@ from ..csv_export import streamed_csv
 from ..spread import spread_by_bucket
 from ..statistics import Change
 from ..tables import CountedPaginator, CustomerTable, percent_text
-from ..units import HALF_HOURS_PER_DAY, HOURS_PER_READING, compared_period, kw, kwh, matching_bucket, next_bucket
+from ..units import HALF_HOURS_PER_DAY, HOURS_PER_READING, kw, kwh, next_bucket
+from .styles import COMPARED_DASH
 
 BUCKET_TITLES = {"day": "Day", "week": "Week starting (Monday)", "month": "Month"}
 PER_PAGE_CHOICES = (25, 50, 100, 500)
 GROUP_COLOURS = ["#2f9e44", "#ae3ec9", "#0c8599", "#c2255c", "#f08c00", "#5c7cfa", "#495057"]
 PER_DAY = {"day": "kWh per day", "week": "kWh per week", "month": "kWh per month"}
-COMPARED_DASH = [6, 4]
 TOP_PEAKS = 10
 
 
@@ -263,18 +264,20 @@ def _alert_figures(selection: Selection) -> dict:
     }
 
 
-def _series(selection: Selection, start: date, end: date, breakdown: str | None):
-    """The filtered customers' Wh per bucket of the selection's granularity over start..end."""
+def _series(selection: Selection, start: date, end: date, breakdown: str | None, granularity: str | None = None):
+    """The filtered customers' Wh per bucket of `granularity` (the selection's) over start..end."""
+    granularity = granularity or selection.granularity
     if selection.customer is None:
         return (GroupDaily.objects.for_groups(selection.areas, selection.tariffs)
-                .for_period(start, end).series(selection.granularity, breakdown))
-    return selection.customers.daily_series(start, end, selection.granularity, breakdown)
+                .for_period(start, end).series(granularity, breakdown))
+    return selection.customers.daily_series(start, end, granularity, breakdown)
 
 
 def _chart(selection: Selection, customers_with_data: int, compared: dict | None = None) -> dict:
     """The chart spec charts.js draws (and chart.json returns): Total first, then Average per customer,
-    then one series per area or tariff when broken down, then the compared period's total, dashed,
-    each of its buckets beside the one as far from the period's start, then when asked the spread
+    then one series per area or tariff when broken down, then the compared period's total, dotted,
+    its days drawn into the buckets of the days they sit beside (consumption.comparison), then when
+    asked the spread
     across customers (10th and 90th percentile as a band, and the median). Buckets without data are
     null (a gap)."""
     rows = _series(selection, selection.start, selection.end, selection.breakdown)
@@ -305,11 +308,14 @@ def _chart(selection: Selection, customers_with_data: int, compared: dict | None
     if selection.spread:
         datasets += _spread_datasets(selection, totals, buckets)
     if compared is not None:
-        before = {_as_date(row["period"]): row["wh"] for row in _series(selection, compared["start"], compared["end"], None)}
-        matching = [matching_bucket(b, selection.granularity, selection.start, compared["start"]) for b in buckets]
+        days = [(_as_date(row["period"]), row["wh"])
+                for row in _series(selection, compared["start"], compared["end"], None, "day")]
+        drawn = compared_buckets(days, selection.compare, selection.granularity, (selection.start, selection.end),
+                                 compared["start"])
         datasets.append({"label": f"Total, {COMPARED_LABELS[selection.compare]}", "type": "line", "order": 0,
-                         "color": "#1f6feb", "borderDash": COMPARED_DASH, "dates": [label(b) for b in matching],
-                         "data": [rounded_kwh(before.get(b)) for b in matching]})
+                         "color": "#1f6feb", "borderDash": COMPARED_DASH,
+                         "dates": [drawn[b].dates if b in drawn else None for b in buckets],
+                         "data": [rounded_kwh(drawn[b].wh) if b in drawn else None for b in buckets]})
     return {
         "type": "bar", "unit": "kWh", "labels": [label(b) for b in buckets], "datasets": datasets,
         "xTitle": BUCKET_TITLES[selection.granularity],
