@@ -2,7 +2,9 @@
 an odd and an even area over twenty months, with missing days and late starters, imported once
 per test module; tests compute every figure again from `written`, the readings as written."""
 import random
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -17,9 +19,10 @@ LATE_START = date(2016, 6, 1)  # customers who start here have nothing in most c
 PERIOD = (date(2016, 7, 10), date(2016, 8, 20))
 
 
-def people() -> dict[int, tuple[str, str]]:
-    found, pk = {}, 7000
-    for area, count in AREAS.items():
+def people(areas: dict[str, int] = AREAS, first_id: int = 7000) -> dict[int, tuple[str, str]]:
+    """{id: (area, tariff)}: `areas` gives each area's number of customers; two in three are on t1."""
+    found, pk = {}, first_id
+    for area, count in areas.items():
         for n in range(count):
             found[pk] = (area, "t1" if n % 3 else "t2")
             pk += 1
@@ -40,12 +43,12 @@ def readings_of(customer_id: int) -> list[tuple[datetime, float]]:
     return rows
 
 
-@pytest.fixture(scope="module")
-def written(django_db_setup, django_db_blocker, tmp_path_factory):
-    """Imported once for the module (and removed after it): every customer's readings as written."""
-    folder = tmp_path_factory.mktemp("compare") / "data"
+@contextmanager
+def imported(folder: Path, everyone: dict[int, tuple[str, str]], readings_of, django_db_blocker):
+    """Write `everyone` (id: (area, tariff)) and each one's readings_of(id) into `folder`, import it,
+    and give the readings as written; every imported table is emptied afterwards. For fixtures that
+    import once for a whole module."""
     (folder / "consumption").mkdir(parents=True)
-    everyone = people()
     (folder / "user_data.csv").write_text(
         "id,area,tariff\n" + "".join(f"{pk},{area},{tariff}\n" for pk, (area, tariff) in everyone.items())
     )
@@ -57,11 +60,19 @@ def written(django_db_setup, django_db_blocker, tmp_path_factory):
         )
     with django_db_blocker.unblock():
         import_data(folder)
-    yield readings
-    with django_db_blocker.unblock():
-        for model in IMPORT_TABLES:
-            model.objects.all().delete()
+    try:
+        yield readings
+    finally:
+        with django_db_blocker.unblock():
+            for model in IMPORT_TABLES:
+                model.objects.all().delete()
 
+
+@pytest.fixture(scope="module")
+def written(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The population, imported once for the module: every customer's readings as written."""
+    with imported(tmp_path_factory.mktemp("population") / "data", people(), readings_of, django_db_blocker) as rows:
+        yield rows
 
 def wh_between(rows, start: date, end: date) -> float | None:
     """The Wh of the readings on start..end; None when there are none."""

@@ -8,9 +8,10 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from consumption.imports import import_data
-from consumption.imports.run import IMPORT_TABLES
 from consumption.units import next_month
+
+from . import population
+from .population import imported
 
 FIRST_DAY = date(2016, 7, 25)
 DAYS = 40  # to 2 September: three months, six weeks cut at both ends
@@ -19,12 +20,7 @@ AREAS = {"odd": 201, "even": 200}
 
 
 def people() -> dict[int, tuple[str, str]]:
-    found, pk = {}, 5000
-    for area, count in AREAS.items():
-        for n in range(count):
-            found[pk] = (area, "t1" if n % 3 else "t2")
-            pk += 1
-    return found
+    return population.people(AREAS, first_id=5000)
 
 
 def readings_of(customer_id: int) -> list[tuple[datetime, float]]:
@@ -45,26 +41,10 @@ def readings_of(customer_id: int) -> list[tuple[datetime, float]]:
 
 @pytest.fixture(scope="module")
 def peers_data(django_db_setup, django_db_blocker, tmp_path_factory):
-    """Imported once for the module (and removed after it): every customer's readings as written."""
-    folder = tmp_path_factory.mktemp("peers") / "data"
-    (folder / "consumption").mkdir(parents=True)
+    """Imported once for the module: every customer's area and tariff, and readings as written."""
     everyone = people()
-    (folder / "user_data.csv").write_text(
-        "id,area,tariff\n" + "".join(f"{pk},{area},{tariff}\n" for pk, (area, tariff) in everyone.items())
-    )
-    written = {}
-    for pk in everyone:
-        written[pk] = readings_of(pk)
-        (folder / "consumption" / f"{pk}.csv").write_text(
-            "datetime,consumption\n" + "".join(f"{moment:%Y-%m-%d %H:%M:%S},{wh}\n" for moment, wh in written[pk])
-        )
-    with django_db_blocker.unblock():
-        import_data(folder)
-    yield everyone, written
-    with django_db_blocker.unblock():
-        for model in IMPORT_TABLES:
-            model.objects.all().delete()
-
+    with imported(tmp_path_factory.mktemp("peers") / "data", everyone, readings_of, django_db_blocker) as written:
+        yield everyone, written
 
 def in_period(rows, start: date, end: date):
     return [(moment, wh) for moment, wh in rows if start <= moment.date() <= end]
