@@ -89,12 +89,15 @@ class CustomerQuerySet(models.QuerySet):
             ),
         )
 
-    def with_group_percentile(self) -> "CustomerQuerySet":
-        """Annotate `group_rank`: where each customer's `period_wh` (with_period_totals) stands among
-        these customers of the same area and tariff with readings in the period, from 0 to 1: the
-        share of the others who used less. Null for a customer without readings in the period or
-        alone in their group. A window over this query's rows: whole groups must be in it.
+    def with_group_percentile(self, start: date | None = None, end: date | None = None) -> "CustomerQuerySet":
+        """Annotate `group_rank`: where each customer's `period_wh` (with_period_totals, the same
+        period) stands among these customers of the same area and tariff with readings in it, from 0
+        to 1: the share of the others who used less. Null for a customer without readings in the
+        period or alone in their group. Over the whole history, the rank the import keeps; over a
+        period, a window over this query's rows, so whole groups must be in it.
         """
+        if start is None or end is None:
+            return self.annotate(group_rank=F("history_rank"))
         has_data = Case(When(period_readings__gt=0, then=Value(1)), default=Value(0))
         group = [F("area"), F("tariff"), has_data]
         return self.annotate(

@@ -4,6 +4,7 @@ Pure computations, no database access. Readings are Wh per half hour, turned int
 `units`.
 """
 import statistics
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -93,6 +94,22 @@ def percent_below(value: float | None, others: list[float]) -> float | None:
     if value is None or not others:
         return None
     return 100 * sum(1 for other in others if other < value) / len(others)
+
+
+def group_ranks(customers: Iterable[tuple[int, str, str, float, int]]) -> dict[int, float | None]:
+    """Each customer's share, 0 to 1, of the others of their area and tariff with readings who used
+    less, from (id, area, tariff, Wh, readings); None without readings or alone in the group."""
+    groups: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for _, area, tariff, wh, readings in customers:
+        if readings:
+            groups[area, tariff].append(wh)
+    for totals in groups.values():
+        totals.sort()
+    ranks = {}
+    for pk, area, tariff, wh, readings in customers:
+        totals = groups.get((area, tariff), [])
+        ranks[pk] = bisect_left(totals, wh) / (len(totals) - 1) if readings and len(totals) > 1 else None
+    return ranks
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from .folder import FatalImportError, Folder, read_folder
 from .groups import Group, GroupSums
 from .held import FileRecord, HeldRows, Limits
 from .medians import rebuild_area_medians
+from .ranks import rerank_areas
 from .prepare import PreparedFile, prepare, read_ahead
 from .run import ImportReport, check_tables, fail_run, finish_run, log_completed, start_run
 from .writer import Writer, writer_for
@@ -76,7 +77,7 @@ class _Import:
         self.customers: dict[int, Customer] = {}
         self.moved: dict[int, Group] = {}  # customer -> the group they were in
         self.groups: dict[Group, GroupSums] = {}  # pending sums of the groups touched
-        self.changed_areas: set[str] = set()  # whose median windows are rebuilt at the end
+        self.changed_areas: set[str] = set()  # whose median windows and ranks are rebuilt at the end
 
     def run(self, folder: Folder, progress: Progress | None) -> None:
         self._import_customers(folder)
@@ -105,6 +106,7 @@ class _Import:
         self._hold_groups()
         self.held.write()
         rebuild_area_medians(self.changed_areas, self.writer)
+        rerank_areas(self.changed_areas, self.writer)
         if self.changed_areas:  # some customer's readings or group changed
             self.writer.refresh_statistics()
 
