@@ -60,3 +60,10 @@ def compared_buckets(
         bucket.wh += wh
         bucket.last = day
     return buckets
+
+
+def drawn_series(drawn: dict[date, ComparedBucket], buckets: list[date]) -> tuple[list[str | None], list[float | None]]:
+    """For each of the chart's `buckets`: the dates of the compared days drawn into it, and their Wh
+    (None for both where none is)."""
+    return ([drawn[bucket].dates if bucket in drawn else None for bucket in buckets],
+            [drawn[bucket].wh if bucket in drawn else None for bucket in buckets])

@@ -10,7 +10,6 @@ queries and rows per peer, whatever the period and the number of customers.
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-
 from . import statistics as stats
 from .models import AreaProfileMedian, AreaSeriesMedian, Customer, DayBlock, GroupDaily, ProfileMonth
 from .units import next_bucket

@@ -98,7 +98,8 @@ def percent_below(value: float | None, others: list[float]) -> float | None:
 
 def group_ranks(customers: Iterable[tuple[int, str, str, float, int]]) -> dict[int, float | None]:
     """Each customer's share, 0 to 1, of the others of their area and tariff with readings who used
-    less, from (id, area, tariff, Wh, readings); None without readings or alone in the group."""
+    less, from (id, area, tariff, Wh, readings); None without readings or alone in the group. The
+    rule of percent_below, for whole groups at once: the others below are counted by bisection."""
     groups: dict[tuple[str, str], list[float]] = defaultdict(list)
     for _, area, tariff, wh, readings in customers:
         if readings:

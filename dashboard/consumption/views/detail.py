@@ -17,7 +17,7 @@ from .. import peers as peer_figures
 from .. import statistics as stats
 from ..alerts import Thresholds
 from ..csv_export import streamed_csv
-from ..comparison import LABELS as COMPARED_LABELS, compared_buckets, compared_period
+from ..comparison import LABELS as COMPARED_LABELS, compared_buckets, compared_period, drawn_series
 from ..forms import COMPARISONS, DetailParamsForm, nothing_to_compare
 from ..models import Alert, Customer, DailyConsumption, ImportFile, Reading, RejectedRow, SupersededReading
 from ..parsing import timestamp_text
@@ -156,7 +156,8 @@ class Series:
 
 def _series(customer: Customer, params: Params, readings: list | None = None) -> Series:
     """kWh per half hour, day, week or month; beside the daily and longer ones, the area peers' median
-    and, when asked, the customer's own compared period, each bucket beside the one as far from its start."""
+    and, when asked, the customer's own compared period, its days drawn into the buckets of the days
+    they sit beside (consumption.comparison)."""
     label = f"Customer {customer.pk}"
     if params.granularity == "halfhour":
         if readings is None:
@@ -188,9 +189,9 @@ def _series(customer: Customer, params: Params, readings: list | None = None) ->
         if days:
             drawn = compared_buckets(days, params.compare, params.granularity, (params.start, params.end),
                                      params.compared[0])
-            datasets.append({"label": f"{label}, {COMPARED_LABELS[params.compare]}",
-                             "dates": [drawn[period].dates if period in drawn else None for period in periods],
-                             "data": [kwh(drawn[period].wh) if period in drawn else None for period in periods]})
+            dates, wh = drawn_series(drawn, periods)
+            datasets.append({"label": f"{label}, {COMPARED_LABELS[params.compare]}", "dates": dates,
+                             "data": [kwh(value) for value in wh]})
     return Series(labels=[label_of(period) for period in periods], datasets=datasets, compared=compared)
 
 
@@ -289,7 +290,7 @@ def _load_context(customer: Customer, params: Params, readings: list, median_pee
 
 def _changes(customer: Customer, params: Params, comparison: stats.Comparison) -> dict | None:
     """The change in total kWh from the compared period: the customer's, and their area's and tariff's
-    median peer's; None when nothing is compared or, with a notice, the customer has no readings there."""
+    median peer's; None when nothing is compared or the customer has no readings there."""
     if params.compared is None:
         return None
     before = peer_figures.comparison(customer, *params.compared, params.data_bounds)

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET
 from django_tables2 import RequestConfig
 
 from ..filters import CustomerFilter
-from ..comparison import LABELS as COMPARED_LABELS, compared_buckets, compared_period
+from ..comparison import LABELS as COMPARED_LABELS, compared_buckets, compared_period, drawn_series
 from ..forms import SummaryParamsForm, nothing_to_compare
 from ..alerts import ALERT_KINDS
 from ..models import Alert, Customer, GroupDaily, GroupHalfHour
@@ -275,11 +275,10 @@ def _series(selection: Selection, start: date, end: date, breakdown: str | None,
 
 def _chart(selection: Selection, customers_with_data: int, compared: dict | None = None) -> dict:
     """The chart spec charts.js draws (and chart.json returns): Total first, then Average per customer,
-    then one series per area or tariff when broken down, then the compared period's total, dotted,
-    its days drawn into the buckets of the days they sit beside (consumption.comparison), then when
-    asked the spread
-    across customers (10th and 90th percentile as a band, and the median). Buckets without data are
-    null (a gap)."""
+    then one series per area or tariff when broken down, then when asked the spread across customers
+    (10th and 90th percentile as a band, and the median), then the compared period's total, dotted,
+    its days drawn into the buckets of the days they sit beside (consumption.comparison). Buckets
+    without data are null (a gap)."""
     rows = _series(selection, selection.start, selection.end, selection.breakdown)
     totals: dict[date, float] = {}
     groups: dict[str, dict[date, float]] = {}
@@ -312,10 +311,10 @@ def _chart(selection: Selection, customers_with_data: int, compared: dict | None
                 for row in _series(selection, compared["start"], compared["end"], None, "day")]
         drawn = compared_buckets(days, selection.compare, selection.granularity, (selection.start, selection.end),
                                  compared["start"])
+        dates, wh = drawn_series(drawn, buckets)
         datasets.append({"label": f"Total, {COMPARED_LABELS[selection.compare]}", "type": "line", "order": 0,
-                         "color": "#1f6feb", "borderDash": COMPARED_DASH,
-                         "dates": [drawn[b].dates if b in drawn else None for b in buckets],
-                         "data": [rounded_kwh(drawn[b].wh) if b in drawn else None for b in buckets]})
+                         "color": "#1f6feb", "borderDash": COMPARED_DASH, "dates": dates,
+                         "data": [rounded_kwh(value) for value in wh]})
     return {
         "type": "bar", "unit": "kWh", "labels": [label(b) for b in buckets], "datasets": datasets,
         "xTitle": BUCKET_TITLES[selection.granularity],
