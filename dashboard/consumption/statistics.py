@@ -8,6 +8,7 @@ from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 from datetime import date, datetime, timedelta
 
 from .units import HALF_HOURS_PER_DAY, kw, kwh, slot
@@ -218,10 +219,10 @@ def average_profile(readings: Iterable[tuple[datetime, float]]) -> Profile:
     }
 
 
-@dataclass(frozen=True)
-class MedianWindow:
+class MedianWindow(NamedTuple):
     """The middle of a sorted set of `count` values: the value at index (count - 2) // 2 (`low`), the
-    next one (`middle`) and, for an odd count, the one after (`high`); None where there is none."""
+    next one (`middle`) and, for an odd count, the one after (`high`); None where there is none.
+    A tuple, so the import writes it as the row's columns as it is."""
 
     count: int
     low: float | None = None

@@ -13,8 +13,10 @@ numpy sorts these sets column by column in C. It is imported only when there is 
 rebuild, so a re-run of unchanged data starts no slower.
 """
 from collections.abc import Iterable, Iterator
-from dataclasses import astuple, fields
 from datetime import date
+
+from django.db.models import CharField
+from django.db.models.functions import Cast
 
 from ..models import (
     AreaProfileMedian, AreaSeriesMedian, Customer, DailyConsumption, GroupBucketTotals, GroupDaily, ProfileMonth,
@@ -24,7 +26,7 @@ from ..units import HALF_HOURS_PER_DAY, bucket_start
 from .writer import Writer
 
 BATCH = 2000
-WINDOW_COLUMNS = tuple(field.name for field in fields(MedianWindow))
+WINDOW_COLUMNS = MedianWindow._fields
 SERIES_COLUMNS = ("area", "granularity", "period", *WINDOW_COLUMNS)
 PROFILE_COLUMNS = ("area", "first_month", "last_month", "weekend", "slot", *WINDOW_COLUMNS)
 TOTALS_BATCH = 50
@@ -54,10 +56,12 @@ def _series_windows(area: str, writer: Writer) -> list[tuple]:
     tariffs = dict(Customer.objects.filter(area=area).values_list("pk", "tariff"))
     tariff_of_row = numpy.array([tariffs[pk] for pk in customers], dtype=object)
     days = {day: index for index, day in enumerate(GroupDaily.objects.filter(area=area).dates("date", "day"))}
+    column_of = {day.isoformat(): index for day, index in days.items()}
     wh = numpy.full((len(customers), len(days)), numpy.nan)  # no reading that day: NaN
-    rows = DailyConsumption.objects.filter(customer__area=area).values_list("customer_id", "date", "wh").order_by()
+    rows = (DailyConsumption.objects.filter(customer__area=area).order_by()
+            .values_list("customer_id", _as_text("date"), "wh"))
     for chunk in _chunks(rows.iterator(chunk_size=BATCH)):
-        wh[[customers[row[0]] for row in chunk], [days[row[1]] for row in chunk]] = [row[2] for row in chunk]
+        wh[[customers[row[0]] for row in chunk], [column_of[row[1]] for row in chunk]] = [row[2] for row in chunk]
     windows, totals = [], []
     for granularity in ("day", "week", "month"):
         buckets: dict[date, list[int]] = {}
@@ -68,7 +72,7 @@ def _series_windows(area: str, writer: Writer) -> list[tuple]:
             present = ~numpy.isnan(chunk).all(axis=1)
             summed = numpy.nansum(chunk, axis=1)
             values = numpy.sort(summed[present])
-            windows.append((area, granularity, period.isoformat(), *astuple(MedianWindow.of(values))))
+            windows.append((area, granularity, period.isoformat(), *MedianWindow.of(values)))
             for tariff in sorted(set(tariff_of_row[present])):
                 group = numpy.sort(summed[present & (tariff_of_row == tariff)]).astype("<f8")
                 totals.append(GroupBucketTotals(area=area, tariff=tariff, granularity=granularity, period=period,
@@ -93,14 +97,14 @@ def _profile_windows(area: str) -> list[tuple]:
 
     customers = _customers(area)
     months = list(GroupDaily.objects.filter(area=area).dates("date", "month"))
-    month_index = {month: index for index, month in enumerate(months)}
+    month_index = {month.isoformat(): index for index, month in enumerate(months)}
     windows = []
     for weekend in (False, True):
         shape = (len(customers), len(months), HALF_HOURS_PER_DAY)
         wh, readings = numpy.zeros(shape), numpy.zeros(shape, dtype=numpy.int32)
         rows = (
             ProfileMonth.objects.filter(customer__area=area, weekend=weekend)
-            .values_list("customer_id", "month", "slot", "wh", "readings").order_by()
+            .values_list("customer_id", _as_text("month"), "slot", "wh", "readings").order_by()
         )
         for chunk in _chunks(rows.iterator(chunk_size=BATCH)):
             where = (
@@ -121,7 +125,7 @@ def _profile_windows(area: str) -> list[tuple]:
                     if counts[slot]:
                         windows.append((
                             area, months[first].isoformat(), months[last].isoformat(), weekend, slot,
-                            *astuple(MedianWindow.of(means[:counts[slot], slot])),
+                            *MedianWindow.of(means[:counts[slot], slot]),
                         ))
     return windows
 
@@ -129,6 +133,11 @@ def _profile_windows(area: str) -> list[tuple]:
 def _customers(area: str) -> dict[int, int]:
     """The area's customers, each with its row in the arrays."""
     return {pk: index for index, pk in enumerate(Customer.objects.filter(area=area).values_list("pk", flat=True))}
+
+
+def _as_text(field: str) -> Cast:
+    """A date column as 'YYYY-MM-DD' text: the rows are many, and text needs no conversion per row."""
+    return Cast(field, CharField())
 
 
 def _chunks(rows: Iterator[tuple]) -> Iterator[list[tuple]]:
