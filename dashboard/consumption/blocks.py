@@ -8,6 +8,15 @@ from datetime import date
 
 # Blocks of up to 1,024 days: longer periods take two such blocks per 1,024 days.
 MAX_LEVEL = 10
+# A block's key is its first day's ordinal times this, plus its level: one integer, so a customer's
+# blocks of a period are found by equality on the key, one index lookup each. Looked up as two
+# lists (levels, first days), every level would be tried with every first day.
+LEVELS_PER_DAY = 16
+
+
+def block_key(level: int, first_day: date) -> int:
+    """The key of the block of 2**level days starting on `first_day`."""
+    return first_day.toordinal() * LEVELS_PER_DAY + level
 
 
 def block_start(day: date, level: int) -> date:

@@ -112,8 +112,9 @@ class DayBlock(models.Model):
     """One customer's days summed over one aligned block of 2**level days (consumption.blocks):
     a peer's total over any period is read from a few of these."""
 
-    pk = models.CompositePrimaryKey("customer", "level", "first_day")
+    pk = models.CompositePrimaryKey("customer", "block")
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, db_index=False, db_constraint=False)
+    block = models.PositiveIntegerField(help_text="blocks.block_key(level, first_day)")
     level = models.PositiveSmallIntegerField(help_text="the block holds 2**level days")
     first_day = models.DateField()
     wh = models.FloatField()

@@ -14,7 +14,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, NullIf, PercentRank, TruncMonth, TruncWeek
 
-from .blocks import split_period
+from .blocks import block_key, split_period
 from .statistics import MedianWindow, percent_below
 
 
@@ -263,19 +263,11 @@ class DayBlockQuerySet(models.QuerySet):
         """The condition on a day block (reached through `prefix`) to be one of those covering start..end.
 
         Callers cut the period to the data's days first: a day block holds nothing outside them, and
-        a period of millennia would be thousands of conditions."""
+        a period of millennia would be thousands of keys."""
         blocks = split_period(start, end)
         if not blocks:
             return Q(**{f"{prefix}level__lt": 0})  # an empty period: no block at all
-        wanted = Q()
-        for level, first_day in blocks:
-            wanted |= Q(**{f"{prefix}level": level, f"{prefix}first_day": first_day})
-        # The same blocks, loosely, as lists the primary key can look up (customer, level IN, first_day
-        # IN): without them SQLite reads every block of each customer to test the exact pairs.
-        return wanted & Q(**{
-            f"{prefix}level__in": sorted({level for level, _ in blocks}),
-            f"{prefix}first_day__in": sorted({first_day for _, first_day in blocks}),
-        })
+        return Q(**{f"{prefix}block__in": [block_key(level, first_day) for level, first_day in blocks]})
 
     def totals_by_customer(self) -> "DayBlockQuerySet":
         """Per customer: Wh, readings, days, largest half-hour Wh and mean daily base Wh (null if no day has one)."""

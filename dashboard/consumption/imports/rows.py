@@ -10,7 +10,7 @@ from operator import add
 from typing import NamedTuple
 
 from ..alerts import AlertRow
-from ..blocks import MAX_LEVEL
+from ..blocks import MAX_LEVEL, block_key
 from ..parsing import timestamp_text
 from ..units import BASE_LOAD_READINGS, HALF_HOURS_PER_DAY, slot_of
 
@@ -42,6 +42,7 @@ class ProfileRow(NamedTuple):
 class BlockRow(NamedTuple):
     """One customer's days in one block of 2**level days (consumption.blocks), summed."""
 
+    block: int  # blocks.block_key(level, first_day)
     level: int
     first_day: str
     wh: float
@@ -127,10 +128,9 @@ def block_rows(days: list[DailyRow]) -> list[BlockRow]:
     ]
     rows = []
     for number in range(MAX_LEVEL + 1):
-        rows += [
-            BlockRow(number, date_type.fromordinal((block << number) + 1).isoformat(), *sums)
-            for block, *sums in level
-        ]
+        for block, *sums in level:
+            first_day = date_type.fromordinal((block << number) + 1)
+            rows.append(BlockRow(block_key(number, first_day), number, first_day.isoformat(), *sums))
         merged = []
         for block, wh, readings, count, peak_wh, peak_at, base_wh, base_days in level:
             block >>= 1

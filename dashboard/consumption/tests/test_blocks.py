@@ -4,7 +4,7 @@ from datetime import date, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from consumption.blocks import MAX_LEVEL, block_start, split_period
+from consumption.blocks import MAX_LEVEL, block_key, block_start, split_period
 
 
 @given(start=st.dates(date(1, 1, 1), date(9000, 12, 31)), days=st.integers(0, 5000))
@@ -26,3 +26,11 @@ def test_a_year_takes_a_handful_of_blocks_and_the_calendars_ends_are_blocks_too(
     assert split_period(date(2016, 8, 4), date(2016, 8, 3)) == []
     assert split_period(date.max, date.max) == [(0, date.max)]
     assert split_period(date.min, date.min) == [(0, date.min)]
+
+
+@given(first=st.dates(date(1, 1, 1), date(9999, 12, 31)), second=st.dates(date(1, 1, 1), date(9999, 12, 31)),
+       levels=st.tuples(st.integers(0, MAX_LEVEL), st.integers(0, MAX_LEVEL)))
+def test_a_blocks_key_is_its_own_and_fits_the_column(first, second, levels):
+    keys = block_key(levels[0], first), block_key(levels[1], second)
+    assert (keys[0] == keys[1]) == ((levels[0], first) == (levels[1], second))
+    assert 0 < min(keys) and max(keys) < 2**31  # a PositiveIntegerField on every database

@@ -1026,3 +1026,36 @@ def test_migration_0011_ranks_the_customers_imported_before_it(data_dir):
     Customer.objects.update(history_rank=None)
     importlib.import_module("consumption.migrations.0011_customer_history_rank").rank_imported_customers(apps, None)
     assert dict(Customer.objects.values_list("pk", "history_rank")) == ranked
+
+
+def test_migration_0012_keys_the_day_blocks_imported_before_it_and_back(data_dir):
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    from consumption.blocks import block_key
+
+    run_import(data_dir(CUSTOMERS, {
+        "3000.csv": readings_csv(*day("2016-02-28", [1.0] * 48), *day("2016-03-01", [2.0] * 48)),
+        "3001.csv": readings_csv(*day("2016-07-16", [3.0] * 48)),
+    }))
+    columns = ("customer_id", "level", "first_day", "wh", "readings", "days", "peak_wh", "peak_at", "base_wh",
+               "base_days")
+    written = sorted(DayBlock.objects.values_list(*columns))
+    assert all(block == block_key(level, first_day) for block, level, first_day in
+               DayBlock.objects.values_list("block", "level", "first_day"))
+
+    def migrate(name: str):
+        executor = MigrationExecutor(connection)
+        executor.migrate([("consumption", name)])
+        return executor.loader.project_state([("consumption", name)]).apps
+
+    try:
+        before = migrate("0011_customer_history_rank").get_model("consumption", "DayBlock")
+        assert sorted(before.objects.values_list(*columns)) == written
+        after = migrate("0012_day_block_key").get_model("consumption", "DayBlock")
+        assert sorted(after.objects.values_list(*columns)) == written
+        assert all(block == block_key(level, first_day) for block, level, first_day in
+                   after.objects.values_list("block", "level", "first_day"))
+    finally:
+        MigrationExecutor(connection).migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    assert sorted(DayBlock.objects.values_list(*columns)) == written
