@@ -102,6 +102,14 @@ def test_behind_tls_it_redirects_to_https_and_sends_hsts_but_lets_health_checks_
 
 
 @pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="JIT compilation is PostgreSQL's")
+def test_postgresql_runs_the_pages_queries_without_jit_compilation():
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone() == ("off",)
+
+
+@pytest.mark.django_db
 def test_healthz_answers_200_when_the_database_answers(client):
     response = client.get("/healthz")
     assert response.status_code == 200
