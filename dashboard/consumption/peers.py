@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from . import statistics as stats
-from .models import AreaProfileMedian, AreaSeriesMedian, Customer, DayBlock, GroupDaily, ProfileMonth
+from .models import AreaProfileMedian, AreaSeriesMedian, Customer, GroupDaily, ProfileMonth
 from .units import next_bucket
 
 
@@ -53,8 +53,8 @@ def series_median(customer: Customer, granularity: str, own: list[dict], start: 
             medians.append(stats.median_excluding(window, row["wh"]))
         else:  # the first or last bucket, cut by the period: at most two such
             peers = (
-                DayBlock.objects.filter(customer__area=customer.area).exclude(customer=customer)
-                .for_period(max(start, first), min(end, last)).totals_by_customer()
+                Customer.objects.filter(area=customer.area).exclude(pk=customer.pk)
+                .period_figures(max(start, first), min(end, last))
             )
             values = sorted(peer["wh"] for peer in peers)
             medians.append(stats.median_excluding(stats.MedianWindow.of(values)))

@@ -50,9 +50,10 @@ class CustomerQuerySet(models.QuerySet):
         )
 
     def period_figures(self, start: date, end: date) -> "CustomerQuerySet":
-        """Per customer with readings in start..end: customer_id, area, tariff and the sums of
-        DayBlockQuerySet.totals_by_customer. Led by the customers, so each one's few blocks are
-        looked up by primary key; led by the blocks, a database would read all of them."""
+        """Per customer with readings in start..end: customer_id, area, tariff, Wh, readings, days,
+        largest half-hour Wh and mean daily base Wh (null if no day has one). Led by the customers,
+        so each one's few blocks are looked up by primary key; led by the blocks, a database would
+        read all of them."""
         blocks = _related_model(self, "dayblock").objects
         return (
             self.annotate(period=FilteredRelation("dayblock", condition=blocks.covering(start, end, "dayblock__")))
@@ -157,12 +158,16 @@ class CustomerQuerySet(models.QuerySet):
 
     def with_alert_counts(self, start: date, end: date) -> "CustomerQuerySet":
         """Annotate `period_alerts`: how many of each customer's alerts meet the period (a subquery, so
-        the period's sums are not multiplied by a join)."""
+        the period's sums are not multiplied by a join).
+
+        COUNT over the subquery's rows with no GROUP BY gives 0 for none, so nothing wraps the
+        subquery: wrapped, it would be grouped on as a whole, and run for every day block joined
+        instead of once per customer."""
         alerts = (
             _related_model(self, "alert").objects.filter(customer=OuterRef("pk")).for_period(start, end)
-            .order_by().values("customer").annotate(count=Count("*")).values("count")
+            .order_by().values(count=Func("pk", function="COUNT"))
         )
-        return self.annotate(period_alerts=Coalesce(Subquery(alerts), 0))
+        return self.annotate(period_alerts=Subquery(alerts, output_field=models.IntegerField()))
 
     def areas_and_tariffs(self) -> tuple[list[str], list[str]]:
         """The distinct areas and tariffs present, sorted: the summary filters' choices, from one query."""
@@ -268,17 +273,6 @@ class DayBlockQuerySet(models.QuerySet):
         if not blocks:
             return Q(**{f"{prefix}level__lt": 0})  # an empty period: no block at all
         return Q(**{f"{prefix}block__in": [block_key(level, first_day) for level, first_day in blocks]})
-
-    def totals_by_customer(self) -> "DayBlockQuerySet":
-        """Per customer: Wh, readings, days, largest half-hour Wh and mean daily base Wh (null if no day has one)."""
-        return (
-            self.values("customer_id", area=F("customer__area"), tariff=F("customer__tariff"))
-            .annotate(
-                wh=Sum("wh"), readings=Sum("readings"), days=Sum("days"), peak_wh=Max("peak_wh"),
-                base_wh=ExpressionWrapper(Sum("base_wh") / NullIf(Sum("base_days"), 0), output_field=FloatField()),
-            )
-            .order_by()
-        )
 
 
 class AreaSeriesMedianQuerySet(models.QuerySet):
