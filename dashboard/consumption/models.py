@@ -35,6 +35,9 @@ class Customer(models.Model):
     last_reading_at = models.DateTimeField(null=True, blank=True)
     peak_wh = models.FloatField(null=True, blank=True)
     peak_at = models.DateTimeField(null=True, blank=True)
+    base_wh = models.FloatField(
+        null=True, blank=True, help_text="the mean of the days' base load (DailyConsumption.base_wh) over the days that have one"
+    )
     history_rank = models.FloatField(
         null=True, blank=True,
         help_text="the share of the others of the same area and tariff with readings who used less over their "

@@ -2,7 +2,7 @@
 queries and rows per peer, whatever the period and the number of customers.
 
 - Statistics and standing: every customer's totals over exactly the period, from a few day blocks
-  each: one row per customer.
+  each, or over all of the data from the customer's own row: one row per customer.
 - Over-time series: each whole day, week or month from the area's median windows; a week or month
   that the period cuts from the day blocks of that part of it.
 - Average day: the area's median window of each half hour over the whole months the period touches.
@@ -35,7 +35,9 @@ def comparison(customer: Customer, start: date | None, end: date | None, bounds:
     and where they stand among those and among every customer: everyone's totals are read."""
     period = _within(bounds, start, end)
     rows = []
-    if period is not None:
+    if period == bounds:  # every reading: each customer's own whole-history figures
+        rows = Customer.objects.history_figures()
+    elif period is not None:
         rows = Customer.objects.period_figures(*period)
     return stats.compare_with_peers(customer.pk, customer.area, customer.tariff, rows)
 

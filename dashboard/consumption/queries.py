@@ -68,6 +68,16 @@ class CustomerQuerySet(models.QuerySet):
             .order_by()
         )
 
+    def history_figures(self) -> "CustomerQuerySet":
+        """period_figures() over each customer's whole history, read from their own row: for a
+        period that covers every reading, where summing day blocks would give the same figures."""
+        return (
+            self.filter(readings_count__gt=0)
+            .values("area", "tariff", "peak_wh", "base_wh", customer_id=F("pk"), wh=F("total_wh"),
+                    readings=F("readings_count"), days=F("days_with_data"))
+            .order_by()
+        )
+
     def with_comparison(self, start: date | None, end: date | None) -> "CustomerQuerySet":
         """Annotate `compared_wh`, each customer's Wh over the compared period `start`..`end` (null
         for a customer with no readings in it, or no period: None), and the change from it to

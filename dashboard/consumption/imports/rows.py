@@ -64,6 +64,7 @@ class History(NamedTuple):
     last_reading_at: str | None
     peak_wh: float | None
     peak_at: str | None
+    base_wh: float | None  # the mean of the days' base_wh, over the days that have one
 
 
 class Readings(NamedTuple):
@@ -182,8 +183,9 @@ def history(readings: Readings, days: list[DailyRow]) -> History:
     timestamps, values = readings
     if not timestamps:
         return History(readings_count=0, total_wh=0.0, days_with_data=0, first_reading_at=None,
-                       last_reading_at=None, peak_wh=None, peak_at=None)
+                       last_reading_at=None, peak_wh=None, peak_at=None, base_wh=None)
     peak_wh = max(values)
+    bases = [day.base_wh for day in days if day.base_wh is not None]
     return History(
         readings_count=len(values),
         total_wh=float(sum(values)),
@@ -192,6 +194,7 @@ def history(readings: Readings, days: list[DailyRow]) -> History:
         last_reading_at=timestamps[-1],
         peak_wh=peak_wh,
         peak_at=timestamps[values.index(peak_wh)],  # index() finds the earliest of equal peaks
+        base_wh=sum(bases) / len(bases) if bases else None,
     )
 
 

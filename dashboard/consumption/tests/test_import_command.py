@@ -139,6 +139,8 @@ def assert_aggregates_match_readings() -> None:
         assert customer.readings_count == len(own)
         assert customer.total_wh == sum(own.values())
         assert customer.days_with_data == len({ts[:10] for ts in own})
+        bases = [base for (pk, _), (*_, base) in expected_daily.items() if pk == customer.id and base is not None]
+        assert customer.base_wh == (pytest.approx(statistics.fmean(bases)) if bases else None), customer.id
         # Ranked among the others of the same area and tariff with readings: the share who used less.
         others = [wh for pk, wh in totals.items() if areas[pk] == areas[customer.id] and pk != customer.id]
         expected_rank = sum(wh < totals[customer.id] for wh in others) / len(others) if own and others else None
@@ -1059,3 +1061,20 @@ def test_migration_0012_keys_the_day_blocks_imported_before_it_and_back(data_dir
     finally:
         MigrationExecutor(connection).migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
     assert sorted(DayBlock.objects.values_list(*columns)) == written
+
+
+def test_migration_0013_fills_the_base_load_of_customers_imported_before_it(data_dir):
+    import importlib
+
+    from django.apps import apps
+
+    night, day_values = [0.5] * 8 + [4.0] * 40, [2.0] * 48
+    run_import(data_dir(CUSTOMERS, {
+        "3000.csv": readings_csv(*day("2016-07-15", night), *day("2016-07-16", day_values)),
+        "3001.csv": readings_csv(("2016-07-15 00:00:00", "1.0")),  # no whole day: no base load
+    }))
+    kept = dict(Customer.objects.values_list("pk", "base_wh"))
+    assert kept[3000] == pytest.approx((0.5 + 2.0) / 2) and kept[3001] is None
+    Customer.objects.update(base_wh=None)
+    importlib.import_module("consumption.migrations.0013_customer_base_load").fill_from_daily_rows(apps, None)
+    assert dict(Customer.objects.values_list("pk", "base_wh")) == pytest.approx(kept)
