@@ -8,8 +8,8 @@ from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import NamedTuple
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 from .units import HALF_HOURS_PER_DAY, kw, kwh, slot
 
@@ -97,20 +97,24 @@ def percent_below(value: float | None, others: list[float]) -> float | None:
     return 100 * sum(1 for other in others if other < value) / len(others)
 
 
-def group_ranks(customers: Iterable[tuple[int, str, str, float, int]]) -> dict[int, float | None]:
+def group_ranks(customers: list[Mapping]) -> dict[int, float | None]:
     """Each customer's share, 0 to 1, of the others of their area and tariff with readings who used
-    less, from (id, area, tariff, Wh, readings); None without readings or alone in the group. The
-    rule of percent_below, for whole groups at once: the others below are counted by bisection."""
+    less, from rows of pk, area, tariff, total_wh and readings_count; None without readings or alone
+    in the group. The rule of percent_below, for whole groups at once: the others below are counted
+    by bisection."""
     groups: dict[tuple[str, str], list[float]] = defaultdict(list)
-    for _, area, tariff, wh, readings in customers:
-        if readings:
-            groups[area, tariff].append(wh)
+    for customer in customers:
+        if customer["readings_count"]:
+            groups[customer["area"], customer["tariff"]].append(customer["total_wh"])
     for totals in groups.values():
         totals.sort()
     ranks = {}
-    for pk, area, tariff, wh, readings in customers:
-        totals = groups.get((area, tariff), [])
-        ranks[pk] = bisect_left(totals, wh) / (len(totals) - 1) if readings and len(totals) > 1 else None
+    for customer in customers:
+        totals = groups.get((customer["area"], customer["tariff"]), [])
+        ranks[customer["pk"]] = (
+            bisect_left(totals, customer["total_wh"]) / (len(totals) - 1)
+            if customer["readings_count"] and len(totals) > 1 else None
+        )
     return ranks
 
 

@@ -14,7 +14,7 @@ def rerank_areas(areas: Iterable[str], writer: Writer) -> None:
         return
     with writer.cursor() as cursor:
         customers = list(
-            Customer.objects.filter(area__in=areas).values_list("pk", "area", "tariff", "total_wh", "readings_count")
+            Customer.objects.filter(area__in=areas).values("pk", "area", "tariff", "total_wh", "readings_count")
         )
         table = writer.connection.ops.quote_name(Customer._meta.db_table)
         cursor.executemany(
