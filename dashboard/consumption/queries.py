@@ -111,7 +111,8 @@ class CustomerQuerySet(models.QuerySet):
             return self.annotate(group_rank=F("history_rank"))
         has_data = Case(When(period_readings__gt=0, then=Value(1)), default=Value(0))
         group = [F("area"), F("tariff"), has_data]
-        return self.annotate(
+        # Aliases, not annotations: selected as well, each window would be computed a second time.
+        return self.alias(
             group_percent_rank=Window(PercentRank(), partition_by=group, order_by=F("period_wh").asc()),
             group_size=Window(Count("pk"), partition_by=group),
         ).annotate(group_rank=_OverWindows(

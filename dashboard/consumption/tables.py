@@ -26,6 +26,7 @@ class CustomerTable(tables.Table):
     """Expects customers annotated by `Customer.objects.with_period_totals()`, `group_rank` and,
     when `compared`, by `with_comparison()`; `days` is the period's length."""
     COMPARED = ("previous_kwh", "change_kwh", "change_pct")
+    CUSTOMER_FIELDS = ("id", "area", "tariff")  # the Customer fields shown; the rest are annotations
 
     id = tables.Column(verbose_name="Customer")
     area = tables.Column(verbose_name="Area")

@@ -158,7 +158,10 @@ def _customer_table(request: HttpRequest, selection: Selection, count: int | Non
     """The table sorted as asked (in SQL) and, given the customers' `count`, cut to the page asked;
     with notices for what could not be done."""
     notices = []
-    customers = selection.customers.with_period_totals(*selection.period).with_alert_counts(selection.start, selection.end)
+    # Only the customer's own columns the table shows: over a period, every column selected is also
+    # grouped on and carried through each window's sort.
+    customers = (selection.customers.only(*CustomerTable.CUSTOMER_FIELDS).with_period_totals(*selection.period)
+                 .with_alert_counts(selection.start, selection.end))
     if selection.customer is None:
         customers = customers.with_group_percentile(*selection.period)  # the filters take or leave whole groups
     else:  # one customer: ranked among their whole group, which the filter leaves out
