@@ -4,7 +4,7 @@ queries and rows per peer, whatever the period and the number of customers.
 - Statistics and standing: every customer's totals over exactly the period, from a few day blocks
   each, or over all of the data from the customer's own row: one row per customer.
 - Over-time series: each whole day, week or month from the area's median windows; a week or month
-  that the period cuts from the day blocks of that part of it.
+  that the period cuts from the peers' running totals at either end of that part of it.
 - Average day: the area's median window of each half hour over the whole months the period touches.
 """
 from dataclasses import dataclass
@@ -56,9 +56,9 @@ def series_median(customer: Customer, granularity: str, own: list[dict], start: 
         else:  # the first or last bucket, cut by the period: at most two such
             peers = (
                 Customer.objects.filter(area=customer.area).exclude(pk=customer.pk)
-                .period_figures(max(start, first), min(end, last))
+                .with_period_totals(max(start, first), min(end, last)).filter(period_readings__gt=0)
             )
-            values = sorted(peer["wh"] for peer in peers)
+            values = sorted(peers.values_list("period_wh", flat=True))
             medians.append(stats.median_excluding(stats.MedianWindow.of(values)))
     return medians
 

@@ -12,6 +12,7 @@ from django.db.models import (
     Case, Count, DateTimeField, Exists, ExpressionWrapper, F, FilteredRelation, FloatField, Func, Max, Min, OuterRef, Q,
     Subquery, Sum, Value, When, Window,
 )
+from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Coalesce, NullIf, PercentRank, TruncMonth, TruncWeek
 
 from .blocks import block_key, split_period
@@ -22,9 +23,11 @@ class CustomerQuerySet(models.QuerySet):
     def with_period_totals(self, start: date | None = None, end: date | None = None) -> "CustomerQuerySet":
         """Annotate each customer's Wh, readings, days with data and peak over `start`..`end` (inclusive).
 
-        With no period the whole-history fields are read as they are, so the cost is one row per customer;
-        with a period the few day blocks covering it are summed in SQL (consumption.blocks), so the cost
-        does not grow with its length. Either way every annotation sorts in SQL.
+        With no period the whole-history fields are read as they are, so the cost is one row per customer.
+        With a period the sums are the difference of two daily rows' running totals (the last day up
+        to the end, the last before the start), and the peak, wanted for fewer rows, is read from the
+        few day blocks covering it (consumption.blocks): either way the cost does not grow with the
+        period's length, and every annotation sorts in SQL.
         """
         if start is None or end is None:
             customers = self.annotate(
@@ -32,17 +35,17 @@ class CustomerQuerySet(models.QuerySet):
                 period_peak_wh=F("peak_wh"), period_peak_at=F("peak_at"),
             )
         else:
-            blocks = _related_model(self, "dayblock").objects
-            peak_block = blocks.filter(customer=OuterRef("pk")).for_period(start, end).order_by("-peak_wh", "peak_at")
-            # The join's condition keeps the blocks in the ON clause, so the primary key index
-            # (customer, level, first_day) reads only the period's blocks of each customer.
+            peak_block = (
+                _related_model(self, "dayblock").objects.filter(customer=OuterRef("pk")).for_period(start, end)
+                .order_by("-peak_wh", "peak_at")
+            )
             customers = self.annotate(
-                period=FilteredRelation("dayblock", condition=blocks.covering(start, end, "dayblock__"))
+                period_to_end=_last_day(self, date__lte=end), period_before=_last_day(self, date__lt=start),
             ).annotate(
-                period_wh=Coalesce(Sum("period__wh"), 0.0),
-                period_readings=Coalesce(Sum("period__readings"), 0),
-                period_days=Coalesce(Sum("period__days"), 0),
-                period_peak_wh=Max("period__peak_wh"),
+                period_wh=_between("period", "wh_to_date", 0.0),
+                period_readings=_between("period", "readings_to_date", 0),
+                period_days=_between("period", "days_to_date", 0),
+                period_peak_wh=Subquery(peak_block.values("peak_wh")[:1]),
                 period_peak_at=Subquery(peak_block.values("peak_at")[:1]),
             )
         return customers.annotate(
@@ -82,18 +85,17 @@ class CustomerQuerySet(models.QuerySet):
         """Annotate `compared_wh`, each customer's Wh over the compared period `start`..`end` (null
         for a customer with no readings in it, or no period: None), and the change from it to
         `period_wh` (with_period_totals) in Wh and in percent of it: each sorts in SQL.
-
-        A subquery, not a second join to the day blocks, which would multiply the period's sums.
         """
+        customers = self
         if start is None or end is None:
             compared = Value(None, output_field=FloatField())
         else:
-            compared = Subquery(
-                _related_model(self, "dayblock").objects.filter(customer=OuterRef("pk")).for_period(start, end)
-                .order_by().values("customer").annotate(wh=Sum("wh")).values("wh"),
-                output_field=FloatField(),
+            customers = self.annotate(
+                compared_to_end=_last_day(self, date__lte=end), compared_before=_last_day(self, date__lt=start),
             )
-        return self.annotate(compared_wh=compared).annotate(
+            has_readings = Q(compared_to_end__readings_to_date__gt=Coalesce(F("compared_before__readings_to_date"), 0))
+            compared = Case(When(has_readings, then=_between("compared", "wh_to_date", 0.0)), output_field=FloatField())
+        return customers.annotate(compared_wh=compared).annotate(
             change_wh=F("period_wh") - F("compared_wh"),
             change_pct=ExpressionWrapper(
                 (F("period_wh") - F("compared_wh")) * 100.0 / NullIf(F("compared_wh"), 0.0), output_field=FloatField()
@@ -115,7 +117,7 @@ class CustomerQuerySet(models.QuerySet):
         return self.alias(
             group_percent_rank=Window(PercentRank(), partition_by=group, order_by=F("period_wh").asc()),
             group_size=Window(Count("pk"), partition_by=group),
-        ).annotate(group_rank=_OverWindows(
+        ).annotate(group_rank=Case(
             When(Q(period_readings=0) | Q(group_size__lt=2), then=Value(None, output_field=FloatField())),
             default=F("group_percent_rank"), output_field=FloatField(),
         ))
@@ -186,12 +188,20 @@ class CustomerQuerySet(models.QuerySet):
         return sorted({area for area, _ in pairs}), sorted({tariff for _, tariff in pairs})
 
 
-class _OverWindows(Case):
-    """A CASE over window functions. Django would put a plain Case that holds no aggregate in the
-    GROUP BY whole, windows and all, which the databases refuse: group by what its parts need."""
+def _last_day(customers: models.QuerySet, **on_days) -> FilteredRelation:
+    """A join to each customer's last daily row whose date meets `on_days` (date__lte=… or date__lt=…),
+    whose running totals are the customer's totals up to it; none when no day does."""
+    days = _related_model(customers, "dailyconsumption").objects.filter(customer=OuterRef("pk"), **on_days)
+    return FilteredRelation(
+        "dailyconsumption", condition=Q(dailyconsumption__date=Subquery(days.order_by("-date").values("date")[:1]))
+    )
 
-    def get_group_by_cols(self):
-        return [column for source in self.get_source_expressions() for column in source.get_group_by_cols()]
+
+def _between(prefix: str, running_total: str, zero: float | int) -> CombinedExpression:
+    """A running total at `prefix`_to_end less the same at `prefix`_before (_last_day): its sum over
+    the days between them."""
+    return (Coalesce(F(f"{prefix}_to_end__{running_total}"), Value(zero))
+            - Coalesce(F(f"{prefix}_before__{running_total}"), Value(zero)))
 
 
 def _related_model(customers: models.QuerySet, name: str):

@@ -3,7 +3,7 @@ the filtered customers' totals in each bucket, among those with readings in it.
 
 Exact, read from what the import keeps: each area and tariff's sorted totals of every whole bucket
 (GroupBucketTotals), merged across the groups the filter takes. A week or month that the period cuts
-is summed for each customer over the part the period holds, from their day blocks: at most two such.
+is summed for each customer over the part the period holds, from their running totals: at most two such.
 Percentiles interpolate linearly between the two nearest ranks (numpy's default, Python's
 statistics.quantiles with method="inclusive").
 """

@@ -115,6 +115,7 @@ def assert_aggregates_match_readings() -> None:
         for d in DailyConsumption.objects.all()
     }
     assert actual_daily == expected_daily
+    assert_running_totals_match(expected_daily)
     assert {
         (g.area, g.tariff, g.date.isoformat()): [g.wh, g.readings, g.customers] for g in GroupDaily.objects.all()
     } == dict(group_daily)
@@ -147,6 +148,21 @@ def assert_aggregates_match_readings() -> None:
         assert customer.history_rank == pytest.approx(expected_rank), customer.id
     assert_day_blocks_match(expected_daily)
     assert_area_medians_match(expected_daily, profiles, areas)
+
+
+def assert_running_totals_match(expected_daily: dict) -> None:
+    """Each day carries the sums of its customer's days up to and including it."""
+    expected, sums = {}, {}
+    for (customer_id, day), (wh, count, *_) in sorted(expected_daily.items()):
+        wh_to_date, readings_to_date, days_to_date = sums.get(customer_id, (0.0, 0, 0))
+        sums[customer_id] = expected[(customer_id, day)] = (wh_to_date + wh, readings_to_date + count, days_to_date + 1)
+    stored = {
+        (d.customer_id, d.date.isoformat()): (d.wh_to_date, d.readings_to_date, d.days_to_date)
+        for d in DailyConsumption.objects.all()
+    }
+    assert stored.keys() == expected.keys()
+    for key, running in expected.items():
+        assert stored[key] == pytest.approx(running), key
 
 
 def assert_day_blocks_match(expected_daily: dict) -> None:
@@ -1078,3 +1094,44 @@ def test_migration_0013_fills_the_base_load_of_customers_imported_before_it(data
     Customer.objects.update(base_wh=None)
     importlib.import_module("consumption.migrations.0013_customer_base_load").fill_from_daily_rows(apps, None)
     assert dict(Customer.objects.values_list("pk", "base_wh")) == pytest.approx(kept)
+
+
+def test_migration_0014_fills_the_running_totals_of_days_imported_before_it_and_back(data_dir):
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    run_import(data_dir(CUSTOMERS, {
+        # A gap of a day, and a day of one reading: the running totals count days with readings.
+        "3000.csv": readings_csv(*day("2016-07-15", [1.5] * 48), *day("2016-07-17", [2.0] * 48),
+                                 ("2016-07-18 00:00:00", "0.25")),
+        "3001.csv": readings_csv(*day("2016-07-16", [3.0] * 48)),
+    }))
+    columns = ("customer_id", "date", "wh", "readings", "wh_to_date", "readings_to_date", "days_to_date")
+    written = sorted(DailyConsumption.objects.values_list(*columns))
+    assert [row[4:] for row in written] == [(72.0, 48, 1), (168.0, 96, 2), (168.25, 97, 3), (144.0, 48, 1)]
+
+    def migrate(name: str):
+        executor = MigrationExecutor(connection)
+        executor.migrate([("consumption", name)])
+        return executor.loader.project_state([("consumption", name)]).apps
+
+    try:
+        before = migrate("0013_customer_base_load").get_model("consumption", "DailyConsumption")
+        assert sorted(before.objects.values_list(*columns[:4])) == [row[:4] for row in written]
+        assert clustered_on_sqlite(before._meta.db_table)
+        after = migrate("0014_daily_running_totals").get_model("consumption", "DailyConsumption")
+        assert sorted(after.objects.values_list(*columns)) == written
+        assert clustered_on_sqlite(after._meta.db_table)
+    finally:
+        MigrationExecutor(connection).migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+
+
+def clustered_on_sqlite(table: str) -> bool:
+    """Whether `table` is stored WITHOUT ROWID, as migration 0005 made it; always true elsewhere."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = %s", [table])
+        return cursor.fetchone()[0].rstrip().endswith("WITHOUT ROWID")

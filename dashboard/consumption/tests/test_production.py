@@ -102,11 +102,13 @@ def test_behind_tls_it_redirects_to_https_and_sends_hsts_but_lets_health_checks_
 
 
 @pytest.mark.django_db
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="JIT compilation is PostgreSQL's")
-def test_postgresql_runs_the_pages_queries_without_jit_compilation():
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="JIT compilation and its planner costs are PostgreSQL's")
+def test_postgresql_plans_the_pages_queries_without_jit_and_for_memory_or_ssd():
     with connection.cursor() as cursor:
         cursor.execute("SHOW jit")
         assert cursor.fetchone() == ("off",)
+        cursor.execute("SHOW random_page_cost")
+        assert cursor.fetchone() == ("1.1",)
 
 
 @pytest.mark.django_db

@@ -158,8 +158,8 @@ def _customer_table(request: HttpRequest, selection: Selection, count: int | Non
     """The table sorted as asked (in SQL) and, given the customers' `count`, cut to the page asked;
     with notices for what could not be done."""
     notices = []
-    # Only the customer's own columns the table shows: over a period, every column selected is also
-    # grouped on and carried through each window's sort.
+    # Only the customer's own columns the table shows: every column selected is carried through the
+    # sorts of the percentile's windows and of the table.
     customers = (selection.customers.only(*CustomerTable.CUSTOMER_FIELDS).with_period_totals(*selection.period)
                  .with_alert_counts(selection.start, selection.end))
     if selection.customer is None:
