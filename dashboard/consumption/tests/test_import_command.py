@@ -1047,9 +1047,6 @@ def test_migration_0011_ranks_the_customers_imported_before_it(data_dir):
 
 
 def test_migration_0012_keys_the_day_blocks_imported_before_it_and_back(data_dir):
-    from django.db import connection
-    from django.db.migrations.executor import MigrationExecutor
-
     from consumption.blocks import block_key
 
     run_import(data_dir(CUSTOMERS, {
@@ -1062,20 +1059,15 @@ def test_migration_0012_keys_the_day_blocks_imported_before_it_and_back(data_dir
     assert all(block == block_key(level, first_day) for block, level, first_day in
                DayBlock.objects.values_list("block", "level", "first_day"))
 
-    def migrate(name: str):
-        executor = MigrationExecutor(connection)
-        executor.migrate([("consumption", name)])
-        return executor.loader.project_state([("consumption", name)]).apps
-
     try:
-        before = migrate("0011_customer_history_rank").get_model("consumption", "DayBlock")
+        before = migrate_to("0011_customer_history_rank").get_model("consumption", "DayBlock")
         assert sorted(before.objects.values_list(*columns)) == written
-        after = migrate("0012_day_block_key").get_model("consumption", "DayBlock")
+        after = migrate_to("0012_day_block_key").get_model("consumption", "DayBlock")
         assert sorted(after.objects.values_list(*columns)) == written
         assert all(block == block_key(level, first_day) for block, level, first_day in
                    after.objects.values_list("block", "level", "first_day"))
     finally:
-        MigrationExecutor(connection).migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+        migrate_to_latest()
     assert sorted(DayBlock.objects.values_list(*columns)) == written
 
 
@@ -1097,9 +1089,6 @@ def test_migration_0013_fills_the_base_load_of_customers_imported_before_it(data
 
 
 def test_migration_0014_fills_the_running_totals_of_days_imported_before_it_and_back(data_dir):
-    from django.db import connection
-    from django.db.migrations.executor import MigrationExecutor
-
     run_import(data_dir(CUSTOMERS, {
         # A gap of a day, and a day of one reading: the running totals count days with readings.
         "3000.csv": readings_csv(*day("2016-07-15", [1.5] * 48), *day("2016-07-17", [2.0] * 48),
@@ -1110,20 +1099,15 @@ def test_migration_0014_fills_the_running_totals_of_days_imported_before_it_and_
     written = sorted(DailyConsumption.objects.values_list(*columns))
     assert [row[4:] for row in written] == [(72.0, 48, 1), (168.0, 96, 2), (168.25, 97, 3), (144.0, 48, 1)]
 
-    def migrate(name: str):
-        executor = MigrationExecutor(connection)
-        executor.migrate([("consumption", name)])
-        return executor.loader.project_state([("consumption", name)]).apps
-
     try:
-        before = migrate("0013_customer_base_load").get_model("consumption", "DailyConsumption")
+        before = migrate_to("0013_customer_base_load").get_model("consumption", "DailyConsumption")
         assert sorted(before.objects.values_list(*columns[:4])) == [row[:4] for row in written]
         assert clustered_on_sqlite(before._meta.db_table)
-        after = migrate("0014_daily_running_totals").get_model("consumption", "DailyConsumption")
+        after = migrate_to("0014_daily_running_totals").get_model("consumption", "DailyConsumption")
         assert sorted(after.objects.values_list(*columns)) == written
         assert clustered_on_sqlite(after._meta.db_table)
     finally:
-        MigrationExecutor(connection).migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+        migrate_to_latest()
 
 
 def clustered_on_sqlite(table: str) -> bool:
@@ -1135,3 +1119,20 @@ def clustered_on_sqlite(table: str) -> bool:
     with connection.cursor() as cursor:
         cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = %s", [table])
         return cursor.fetchone()[0].rstrip().endswith("WITHOUT ROWID")
+
+
+def migrate_to(name: str):
+    """Migrate the consumption app to migration `name`, forwards or back; its apps at that state."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.migrate([("consumption", name)])
+    return executor.loader.project_state([("consumption", name)]).apps
+
+
+def migrate_to_latest() -> None:
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    MigrationExecutor(connection).migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
