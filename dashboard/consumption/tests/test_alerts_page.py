@@ -118,6 +118,9 @@ def test_the_summary_counts_customers_with_alerts_by_kind_and_sorts_customers_by
     assert '">1</a>' in figure  # customer 3000 alone in area a1
     assert re.search(r'href="/alerts/\?from=2016-07-15&amp;to=2016-07-20&amp;area=a1&amp;customer=&amp;kind=gap">1 gap</a>',
                      figure)
+    unfiltered = client.get("/summary/", {"from": "2016-07-15", "to": "2016-07-20"}).content.decode()
+    figure = re.search(r"<dt>Customers with alerts</dt>.*?</dd>", unfiltered, re.S)[0]
+    assert '">2</a>' in figure and ">2 flat line</a>" in figure and ">1 gap</a>" in figure  # 3000 and 3001
     whole = client.get("/summary/", {"sort": "-alerts"})
     ids = [int(found) for found in re.findall(r'<td><a href="/detail/(\d+)/">', whole.content.decode())]
     assert ids == [3000, 3001, 3002]
