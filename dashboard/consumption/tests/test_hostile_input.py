@@ -155,6 +155,14 @@ def test_area_and_tariff_names_from_the_data_are_escaped_everywhere(client, cust
 PERIOD_PAGES = ["/summary/", "/detail/3000/"]
 
 
+@pytest.mark.parametrize("path", ["/", "/summary/chart.json", "/detail/3001/", "/detail/3001/chart.json", "/alerts/",
+                                  "/imports/"])
+def test_every_page_answers_head_as_get_and_refuses_post(client, customers, path):
+    """HEAD is what link checkers and monitors send; the pages change nothing, so POST has no place."""
+    assert client.head(path).status_code == 200
+    assert client.post(path).status_code == 405
+
+
 @pytest.mark.parametrize("path", PERIOD_PAGES)
 def test_a_reversed_period_is_swapped_with_the_same_notice_on_every_page(client, customers, path):
     response = client.get(path, {"from": "2016-07-17", "to": "2016-07-16"})

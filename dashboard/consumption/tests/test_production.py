@@ -133,8 +133,10 @@ def test_healthz_answers_503_and_names_no_cause_when_the_database_is_down(client
     assert "health check failed database=unavailable" in caplog.text  # the operator still learns why
 
 
-def test_healthz_takes_only_get(client):
+@pytest.mark.django_db
+def test_healthz_takes_only_get_and_head(client):
     assert client.post("/healthz").status_code == 405
+    assert client.head("/healthz").status_code == 200  # what many load balancers and monitors send
 
 
 def boom(request):

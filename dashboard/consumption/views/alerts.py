@@ -4,7 +4,7 @@ from django.core.paginator import EmptyPage
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from django_tables2 import RequestConfig
 
 from ..csv_export import streamed_csv
@@ -18,7 +18,7 @@ ALERTS_PER_PAGE = 50
 DEFAULT_SORT = ("-first_day",)
 
 
-@require_GET
+@require_safe
 def alerts(request: HttpRequest) -> HttpResponse:
     areas, tariffs = Customer.objects.areas_and_tariffs()
     filters = AlertFilter(request.GET, Alert.objects.all(), areas=areas, tariffs=tariffs)

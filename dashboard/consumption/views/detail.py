@@ -11,7 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, Stream
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 from django.utils.http import urlencode
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from .. import peers as peer_figures
 from .. import statistics as stats
@@ -58,7 +58,7 @@ class Params:
         return "?" + urlencode({name: value for name, value in values.items() if value})
 
 
-@require_GET
+@require_safe
 def detail(request: HttpRequest, customer_id: int) -> HttpResponse:
     customer = _customer_or_404(customer_id)
     params = _params(request, customer)
@@ -107,7 +107,7 @@ def detail(request: HttpRequest, customer_id: int) -> HttpResponse:
     return response
 
 
-@require_GET
+@require_safe
 def detail_chart_json(request: HttpRequest, customer_id: int) -> JsonResponse:
     """The over-time series as JSON: this customer first, then the median of their area peers."""
     customer = _customer_or_404(customer_id)

@@ -9,7 +9,7 @@ from django.db.models import F, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.cache import patch_vary_headers
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from ..forms import ImportFileParamsForm, ImportRunParamsForm, ImportRunsParamsForm
 from ..models import ImportFile, ImportRun
@@ -20,7 +20,7 @@ FILES_PER_PAGE = 50
 ROWS_PER_PAGE = 100
 
 
-@require_GET
+@require_safe
 def import_runs(request: HttpRequest) -> HttpResponse:
     form = ImportRunsParamsForm(request.GET)
     # files_skipped counts every file not imported; the rejected ones are told apart from the others.
@@ -30,7 +30,7 @@ def import_runs(request: HttpRequest) -> HttpResponse:
     return _render(request, "consumption/imports.html", ctx, targets={"runs"})
 
 
-@require_GET
+@require_safe
 def import_run(request: HttpRequest, run_id: int) -> HttpResponse:
     run = get_object_or_404(ImportRun, pk=run_id)
     form = ImportRunParamsForm(request.GET, statuses=ImportFile.Status.choices)
@@ -53,7 +53,7 @@ def import_run(request: HttpRequest, run_id: int) -> HttpResponse:
     return _render(request, "consumption/import_run.html", ctx, targets={"files"})
 
 
-@require_GET
+@require_safe
 def import_file(request: HttpRequest, run_id: int, file_id: int) -> HttpResponse:
     record = get_object_or_404(ImportFile.objects.select_related("run"), pk=file_id, run_id=run_id)
     record.name = PurePath(record.path).name

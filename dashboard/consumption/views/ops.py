@@ -4,7 +4,7 @@ import logging
 from django.db import DatabaseError, connection, transaction
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 log = logging.getLogger("consumption.health")
 
@@ -13,7 +13,7 @@ log = logging.getLogger("consumption.health")
 # view could answer 503 when the database is down.
 @transaction.non_atomic_requests
 @never_cache
-@require_GET
+@require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
     """200 when the database answers a query, 503 otherwise; the body never names the cause."""
     try:

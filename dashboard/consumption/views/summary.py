@@ -14,7 +14,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.cache import patch_vary_headers
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from django_tables2 import RequestConfig
 
 from ..filters import CustomerFilter
@@ -90,7 +90,7 @@ class Selection:
         return (start, end) if start <= end else (None, None)
 
 
-@require_GET
+@require_safe
 def summary(request: HttpRequest) -> HttpResponse:
     selection = _selection(request)
     if request.GET.get("_export") == "csv":
@@ -103,7 +103,7 @@ def summary(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@require_GET
+@require_safe
 def chart_json(request: HttpRequest) -> JsonResponse:
     selection = _selection(request)
     if selection is None:
