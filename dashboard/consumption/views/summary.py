@@ -61,11 +61,6 @@ class Selection:
     notices: list[str] = field(default_factory=list)
 
     @property
-    def filtered(self) -> bool:
-        """Whether the filters leave out any customer."""
-        return bool(self.areas or self.tariffs or self.customer is not None)
-
-    @property
     def days(self) -> int:
         return (self.end - self.start).days + 1
 
@@ -260,9 +255,7 @@ def _figures(selection: Selection, counts: dict, compared: dict | None) -> dict:
 
 def _alert_figures(selection: Selection) -> dict:
     """Customers with alerts in the period, in all and by kind, each with a link to those alerts."""
-    alerts = Alert.objects.all()
-    if selection.filtered:  # unfiltered, every alert is a customer's: no lookup of each one's customer
-        alerts = alerts.filter(customer__in=selection.customers.order_by().values("pk"))
+    alerts = Alert.objects.filter(customer__in=selection.customers.order_by().values("pk"))
     customers, by_kind = alerts.for_period(selection.start, selection.end).customers_by_kind()
     query = {"from": selection.start.isoformat(), "to": selection.end.isoformat(), "area": selection.areas,
              "tariff": selection.tariffs, "customer": selection.customer or ""}
