@@ -5,6 +5,7 @@ leaving that side open (day blocks need both); rows keyed by a timestamp are the
 starting on those days.
 """
 from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connections, models
@@ -12,8 +13,9 @@ from django.db.models import (
     Case, Count, DateTimeField, Exists, ExpressionWrapper, F, FilteredRelation, FloatField, Func, Max, Min, OuterRef, Q,
     Subquery, Sum, Value, When, Window,
 )
-from django.db.models.expressions import CombinedExpression
-from django.db.models.functions import Coalesce, NullIf, PercentRank, TruncMonth, TruncWeek
+from django.db.models.expressions import Expression
+from django.db.models.functions import Coalesce, NullIf, PercentRank, Round, TruncMonth, TruncWeek
+from django.db.models.lookups import GreaterThan
 
 from .blocks import block_key, split_period
 from .statistics import MedianWindow, percent_below
@@ -24,10 +26,10 @@ class CustomerQuerySet(models.QuerySet):
         """Annotate each customer's Wh, readings, days with data and peak over `start`..`end` (inclusive).
 
         With no period the whole-history fields are read as they are, so the cost is one row per customer.
-        With a period the sums are the difference of two daily rows' running totals (the last day up
-        to the end, the last before the start), and the peak, wanted for fewer rows, is read from the
-        few day blocks covering it (consumption.blocks): either way the cost does not grow with the
-        period's length, and every annotation sorts in SQL.
+        With a period the sums are the difference of two daily rows' running totals (_with_running_sums),
+        and the peak, a maximum that no difference gives, comes from the few day blocks covering it
+        (consumption.blocks): either way the cost does not grow with the period's length, and every
+        annotation sorts in SQL.
         """
         if start is None or end is None:
             customers = self.annotate(
@@ -39,12 +41,9 @@ class CustomerQuerySet(models.QuerySet):
                 _related_model(self, "dayblock").objects.filter(customer=OuterRef("pk")).for_period(start, end)
                 .order_by("-peak_wh", "peak_at")
             )
-            customers = self.annotate(
-                period_to_end=_last_day(self, date__lte=end), period_before=_last_day(self, date__lt=start),
-            ).annotate(
-                period_wh=_between("period", "wh_to_date", 0.0),
-                period_readings=_between("period", "readings_to_date", 0),
-                period_days=_between("period", "days_to_date", 0),
+            customers, sums = _with_running_sums(self, "period", start, end)
+            customers = customers.annotate(
+                period_wh=sums.wh, period_readings=sums.readings, period_days=sums.days,
                 period_peak_wh=Subquery(peak_block.values("peak_wh")[:1]),
                 period_peak_at=Subquery(peak_block.values("peak_at")[:1]),
             )
@@ -54,9 +53,10 @@ class CustomerQuerySet(models.QuerySet):
 
     def period_figures(self, start: date, end: date) -> "CustomerQuerySet":
         """Per customer with readings in start..end: customer_id, area, tariff, Wh, readings, days,
-        largest half-hour Wh and mean daily base Wh (null if no day has one). Led by the customers,
-        so each one's few blocks are looked up by primary key; led by the blocks, a database would
-        read all of them."""
+        largest half-hour Wh and mean daily base Wh (null if no day has one), from the few day blocks
+        covering the period: every customer's peak is wanted, which running totals cannot give, and
+        one join to the blocks gives the sums beside it. Led by the customers, so each one's blocks
+        are looked up by primary key; led by the blocks, a database would read all of them."""
         blocks = _related_model(self, "dayblock").objects
         return (
             self.annotate(period=FilteredRelation("dayblock", condition=blocks.covering(start, end, "dayblock__")))
@@ -90,11 +90,8 @@ class CustomerQuerySet(models.QuerySet):
         if start is None or end is None:
             compared = Value(None, output_field=FloatField())
         else:
-            customers = self.annotate(
-                compared_to_end=_last_day(self, date__lte=end), compared_before=_last_day(self, date__lt=start),
-            )
-            has_readings = Q(compared_to_end__readings_to_date__gt=Coalesce(F("compared_before__readings_to_date"), 0))
-            compared = Case(When(has_readings, then=_between("compared", "wh_to_date", 0.0)), output_field=FloatField())
+            customers, sums = _with_running_sums(self, "compared", start, end)
+            compared = Case(When(GreaterThan(sums.readings, 0), then=sums.wh), output_field=FloatField())
         return customers.annotate(compared_wh=compared).annotate(
             change_wh=F("period_wh") - F("compared_wh"),
             change_pct=ExpressionWrapper(
@@ -170,12 +167,9 @@ class CustomerQuerySet(models.QuerySet):
                 .annotate(wh=Sum("wh")).order_by("period", *keys))
 
     def with_alert_counts(self, start: date, end: date) -> "CustomerQuerySet":
-        """Annotate `period_alerts`: how many of each customer's alerts meet the period (a subquery, so
-        the period's sums are not multiplied by a join).
-
-        COUNT over the subquery's rows with no GROUP BY gives 0 for none, so nothing wraps the
-        subquery: wrapped, it would be grouped on as a whole, and run for every day block joined
-        instead of once per customer."""
+        """Annotate `period_alerts`: how many of each customer's alerts meet the period, from a
+        subquery, as a join would repeat the customer's row for each alert. COUNT over no rows
+        gives 0, so nothing needs to wrap it."""
         alerts = (
             _related_model(self, "alert").objects.filter(customer=OuterRef("pk")).for_period(start, end)
             .order_by().values(count=Func("pk", function="COUNT"))
@@ -188,6 +182,39 @@ class CustomerQuerySet(models.QuerySet):
         return sorted({area for area, _ in pairs}), sorted({tariff for _, tariff in pairs})
 
 
+class _RunningSums(NamedTuple):
+    """A period's sums per customer, as expressions over the joins of _with_running_sums."""
+
+    wh: Expression
+    readings: Expression
+    days: Expression
+
+
+# A period's Wh is rounded to a thousandth of a Wh, finer than meters write: the difference of two
+# running totals carries the float rounding of each customer's history before the period, which
+# would set apart two customers with the same readings in it, in sorts and in ranks.
+PERIOD_WH_DECIMALS = 3
+
+
+def _with_running_sums(customers: models.QuerySet, name: str, start: date, end: date):
+    """`customers` joined to their last daily row up to `end` (as `name`_to_end) and their last before
+    `start` (`name`_before), and the period's sums: the running totals of the one less the other's,
+    0 where a customer has no such row."""
+    joined = customers.annotate(**{
+        f"{name}_to_end": _last_day(customers, date__lte=end), f"{name}_before": _last_day(customers, date__lt=start),
+    })
+
+    def between(running_total: str, zero: float | int) -> Expression:
+        return (Coalesce(F(f"{name}_to_end__{running_total}"), Value(zero))
+                - Coalesce(F(f"{name}_before__{running_total}"), Value(zero)))
+
+    return joined, _RunningSums(
+        wh=Round(between("wh_to_date", 0.0), PERIOD_WH_DECIMALS, output_field=FloatField()),
+        readings=between("readings_to_date", 0),
+        days=between("days_to_date", 0),
+    )
+
+
 def _last_day(customers: models.QuerySet, **on_days) -> FilteredRelation:
     """A join to each customer's last daily row whose date meets `on_days` (date__lte=… or date__lt=…),
     whose running totals are the customer's totals up to it; none when no day does."""
@@ -195,13 +222,6 @@ def _last_day(customers: models.QuerySet, **on_days) -> FilteredRelation:
     return FilteredRelation(
         "dailyconsumption", condition=Q(dailyconsumption__date=Subquery(days.order_by("-date").values("date")[:1]))
     )
-
-
-def _between(prefix: str, running_total: str, zero: float | int) -> CombinedExpression:
-    """A running total at `prefix`_to_end less the same at `prefix`_before (_last_day): its sum over
-    the days between them."""
-    return (Coalesce(F(f"{prefix}_to_end__{running_total}"), Value(zero))
-            - Coalesce(F(f"{prefix}_before__{running_total}"), Value(zero)))
 
 
 def _related_model(customers: models.QuerySet, name: str):

@@ -27,7 +27,8 @@ class DailyRow(NamedTuple):
     peak_wh: float
     peak_at: str  # the earliest half hour holding the day's peak
     base_wh: float | None  # None on a day with fewer than BASE_LOAD_READINGS readings
-    # The customer's days up to and including this one, summed.
+    # Running totals: the customer's days up to and including this one, summed. A file holds the
+    # customer's whole history, so they count from the customer's first day.
     wh_to_date: float
     readings_to_date: int
     days_to_date: int
@@ -102,7 +103,7 @@ def alert_rows(customer_id: int, alerts: list[AlertRow]) -> list[tuple]:
 
 
 def daily_rows(readings: Readings) -> list[DailyRow]:
-    """One row per day with readings; `readings` in time order."""
+    """One row per day with readings; `readings` in time order, all of the customer's."""
     timestamps, values = readings
     days = []
     start, count = 0, len(timestamps)
@@ -118,7 +119,7 @@ def daily_rows(readings: Readings) -> list[DailyRow]:
         base = sum(lowest) / BASE_LOAD_READINGS if len(lowest) == BASE_LOAD_READINGS else None
         days.append(DailyRow(
             date, wh, end - start, peak, timestamps[start + day.index(peak)], base,
-            wh_to_date=wh_to_date, readings_to_date=end, days_to_date=len(days) + 1,  # readings before `end`: to date
+            wh_to_date=wh_to_date, readings_to_date=end, days_to_date=len(days) + 1,  # `end` readings precede the next day
         ))
         start = end
     return days

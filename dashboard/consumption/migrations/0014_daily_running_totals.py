@@ -5,11 +5,11 @@ from django.db import migrations, models
 
 clustering = import_module("consumption.migrations.0005_clustered_tables_on_sqlite")
 # Adding these columns rebuilds the table on SQLite, unclustered: cluster it again after. (Going
-# back drops them in place, which keeps it clustered.)
+# back drops them in place, which keeps it clustered, on SQLite 3.35 or later.)
 cluster = partial(clustering.rebuild, clustered=True, names=("DailyConsumption",))
 
 # Days imported before the fields: each customer's days summed in date order by a window, in one
-# statement. SQLite (3.33 and later) and PostgreSQL both take this UPDATE ... FROM.
+# statement. SQLite 3.33 or later (Debian 12 has 3.40) and PostgreSQL both take this UPDATE ... FROM.
 FILL = """
 UPDATE consumption_dailyconsumption
 SET wh_to_date = running.wh_to_date, readings_to_date = running.readings_to_date,

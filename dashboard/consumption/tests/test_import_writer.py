@@ -7,7 +7,7 @@ from django.db import connection, transaction
 
 from consumption.imports.groups import GroupDailyRow
 from consumption.imports.postgres import PostgresWriter
-from consumption.imports.rows import DAILY_COLUMNS, PROFILE_COLUMNS, Readings
+from consumption.imports.rows import DAILY_COLUMNS, PROFILE_COLUMNS, DailyRow, Readings, with_customer
 from consumption.imports.sqlite import SQLiteWriter
 from consumption.imports.writer import writer_for
 from consumption.models import Customer, DailyConsumption, GroupDaily, ProfileMonth, Reading
@@ -40,9 +40,11 @@ def test_it_stores_readings_of_several_customers_and_reads_each_back_as_written(
 def test_it_inserts_several_batches_of_rows_in_one_call_each_column_in_its_place():
     customer = CustomerFactory()
     batches = [
-        [(customer.pk, "2016-07-15", 150.0, 48, 9.5, "2016-07-15 12:00:00", 1.25, 150.0, 48, 1)],
+        with_customer(customer.pk, [DailyRow("2016-07-15", 150.0, 48, 9.5, "2016-07-15 12:00:00", 1.25,
+                                             wh_to_date=150.0, readings_to_date=48, days_to_date=1)]),
         [],  # a file with no days, between two with days
-        [(customer.pk, "2016-07-16", 160.0, 7, 9.0, "2016-07-16 00:30:00", None, 310.0, 55, 2)],
+        with_customer(customer.pk, [DailyRow("2016-07-16", 160.0, 7, 9.0, "2016-07-16 00:30:00", None,
+                                             wh_to_date=310.0, readings_to_date=55, days_to_date=2)]),
     ]
     with transaction.atomic(), writer_for(connection) as writer:
         writer.insert(DailyConsumption, DAILY_COLUMNS, [writer.encode_rows(rows) for rows in batches])

@@ -1,10 +1,10 @@
 """The pages' querysets: every `for_period` means the days start to end, both inclusive, None open."""
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 
 from consumption.aggregates import rebuild_aggregates
-from consumption.models import DailyConsumption, GroupDaily, GroupHalfHour, Reading
+from consumption.models import Customer, DailyConsumption, GroupDaily, GroupHalfHour, Reading
 
 from .factories import CustomerFactory, readings_for
 
@@ -33,3 +33,55 @@ def one_customer(db):
 @pytest.mark.parametrize("period, days", PERIODS.items(), ids=str)
 def test_it_keeps_the_days_of_the_period_on_every_model(one_customer, model, period, days):
     assert model.objects.for_period(*period).count() == days * MODELS[model]
+
+
+@pytest.fixture
+def days_apart(db):
+    """Customer 5000's days 15, 17 and 19 July 2016, each 48 readings of 1, 2 and 3 Wh."""
+    customer = CustomerFactory(id=5000)
+    for day, wh in ((15, 1.0), (17, 2.0), (19, 3.0)):
+        readings_for(customer, [wh] * 48, start=datetime(2016, 7, day))
+    rebuild_aggregates()
+
+
+@pytest.mark.parametrize("first, last, expected", [
+    (16, 16, (0.0, 0, 0)),  # a day between two with readings
+    (16, 18, (96.0, 48, 1)),
+    (19, 25, (144.0, 48, 1)),  # past the last day
+    (10, 14, (0.0, 0, 0)),  # before the first
+    (10, 15, (48.0, 48, 1)),
+    (15, 19, (288.0, 144, 3)),
+])
+def test_period_totals_are_the_days_in_the_period_whatever_lies_around_it(days_apart, first, last, expected):
+    [customer] = Customer.objects.with_period_totals(date(2016, 7, first), date(2016, 7, last))
+    assert (customer.period_wh, customer.period_readings, customer.period_days) == expected
+
+
+def test_a_compared_period_of_zero_wh_is_zero_and_one_without_readings_is_none(db):
+    customer = CustomerFactory(id=5000)
+    readings_for(customer, [0.0] * 48, start=datetime(2016, 7, 15))
+    readings_for(customer, [1.0] * 48, start=datetime(2016, 7, 16))
+    rebuild_aggregates()
+    period = Customer.objects.with_period_totals(date(2016, 7, 16), date(2016, 7, 16))
+    [zero] = period.with_comparison(date(2016, 7, 15), date(2016, 7, 15))
+    assert (zero.compared_wh, zero.change_wh, zero.change_pct) == (0.0, 48.0, None)
+    [nothing] = period.with_comparison(date(2016, 7, 14), date(2016, 7, 14))
+    assert (nothing.compared_wh, nothing.change_wh, nothing.change_pct) == (None, None, None)
+
+
+def test_customers_with_the_same_readings_in_a_period_tie_whatever_came_before(db):
+    """Running totals carry each customer's history in their float rounding: the period's totals
+    must not, or sorts and ranks would part customers who used the same."""
+    same, noisy, other = CustomerFactory(id=5000), CustomerFactory(id=5001), CustomerFactory(id=5002)
+    readings_for(noisy, [0.2] * 48, start=datetime(2016, 7, 14))  # a day whose sum is inexact
+    for customer, wh in ((same, 0.7), (noisy, 0.7), (other, 0.9)):
+        readings_for(customer, [wh] * 48, start=datetime(2016, 7, 15))
+    rebuild_aggregates()
+    customers = {
+        customer.pk: customer
+        for customer in Customer.objects.with_period_totals(date(2016, 7, 15), date(2016, 7, 15))
+        .with_group_percentile(date(2016, 7, 15), date(2016, 7, 15))
+    }
+    assert customers[5000].period_wh == customers[5001].period_wh == pytest.approx(0.7 * 48)
+    assert customers[5000].group_rank == customers[5001].group_rank == 0.0
+    assert customers[5002].group_rank == 1.0
