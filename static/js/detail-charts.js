@@ -1,7 +1,9 @@
 /* Chart builders for the customer detail page, registered with charts.js (which draws and redraws them).
  *
  * "timeseries": {"unit", "x": [epoch ms, read as UTC], "datasets": [{"label", "data": [y, ...]}], "yTitle"}
- *   drawn on a linear axis with Chart.js decimation (LTTB), so a year of half hours stays smooth.
+ *   drawn on a linear axis with Chart.js decimation (LTTB), so a year of half hours stays smooth. A
+ *   dataset of a few marks gives "points": [[x, y], ...] instead of "data", and may set "showLine",
+ *   "pointStyle", "pointRadius" and "order".
  * "heatmap": {"unit", "dates": ["YYYY-MM-DD"], "slots": ["HH:MM" x 48], "values": [[48 per date]],
  *   "scaleMin", "scaleMax"} drawn with chartjs-chart-matrix: time of day down, date across.
  */
@@ -35,12 +37,16 @@
     var span = xs.length ? xs[xs.length - 1] - xs[0] : 0;
     var datasets = spec.datasets.map(function (dataset, index) {
       var colour = dataset.color || charts.palette[index % charts.palette.length];
+      // parsing: false needs the internal {x, y} form; x ascending, as decimation requires.
+      var points = dataset.points
+        ? dataset.points.map(function (point) { return { x: point[0], y: point[1] }; })
+        : dataset.data.map(function (y, i) { return { x: xs[i], y: y }; });
       return {
-        label: dataset.label,
-        // parsing: false needs the internal {x, y} form; x ascending, as decimation requires.
-        data: dataset.data.map(function (y, i) { return { x: xs[i], y: y }; }),
-        borderColor: colour, backgroundColor: colour + "33", borderWidth: 1, pointRadius: 0,
-        pointHoverRadius: 3, fill: false, tension: 0, indexAxis: "x",
+        label: dataset.label, data: points,
+        borderColor: colour, backgroundColor: colour + "33", borderWidth: 1,
+        pointRadius: dataset.pointRadius || 0, pointStyle: dataset.pointStyle || "circle",
+        showLine: dataset.showLine !== false, order: dataset.order || 0,
+        pointHoverRadius: (dataset.pointRadius || 0) + 3, fill: false, tension: 0, indexAxis: "x",
       };
     });
     return {

@@ -41,4 +41,13 @@ def test_it_filters_by_kind_and_opens_the_customer_over_the_alerts_days(page, li
                    const marks = chart && chart.data.datasets.find((d) => d.label === "Alerts");
                    return marks && marks.data.filter((v) => v !== null).length; }""")
     assert marked.json_value() == 1
+
+    page.get_by_role("link", name="Half-hour").click()  # the mark follows down to the half hour it starts
+    page.wait_for_url("**/detail/3000/?*granularity=halfhour*")
+    marked = page.wait_for_function(
+        """() => { const chart = window.Chart && Chart.getChart(document.querySelector('canvas[data-chart-source=overtime-data]'));
+                   const marks = chart && chart.config.type === "line" && chart.data.datasets.find((d) => d.label === "Alerts");
+                   return marks && marks.data.length === 1 && new Date(marks.data[0].x).toISOString(); }""")
+    assert marked.json_value() == "2016-07-16T05:00:00.000Z"
+    assert_accessible(page)
     assert page.external_requests == []

@@ -3,10 +3,12 @@ exported as CSV; bad parameters get a notice and a default."""
 import csv
 import io
 import re
+from datetime import datetime
 
 import pytest
 
 from consumption.imports import import_data
+from consumption.statistics import epoch_ms
 
 from .test_import_alerts import stuck, varied
 from .test_import_command import readings_csv
@@ -108,6 +110,13 @@ def test_the_detail_page_lists_the_customers_alerts_in_the_period_and_marks_them
     [marks] = [dataset for dataset in response.context["overtime_chart"]["datasets"] if dataset["label"] == "Alerts"]
     labels = response.context["overtime_chart"]["labels"]
     assert [label for label, value in zip(labels, marks["data"]) if value is not None] == ["2016-07-16"]
+    # By the half hour: a mark where each alert starts, on the line or, in the gap, at 0.
+    halfhours = client.get("/detail/3000/", {"from": "2016-07-15", "to": "2016-07-18", "granularity": "halfhour"})
+    [marks] = [dataset for dataset in halfhours.context["overtime_chart"]["datasets"] if dataset["label"] == "Alerts"]
+    readings = dict(zip(halfhours.context["overtime_chart"]["x"], halfhours.context["overtime_chart"]["datasets"][0]["data"]))
+    flat_start, gap_start = epoch_ms(datetime(2016, 7, 16, 5)), epoch_ms(datetime(2016, 7, 17))
+    assert marks["points"] == [[flat_start, readings[flat_start]], [gap_start, 0.0]]
+    assert gap_start not in readings
     later = client.get("/detail/3000/", {"from": "2016-07-18", "to": "2016-07-18"}).content.decode()
     assert "No alert in this period." in later
 

@@ -1,7 +1,7 @@
 """The customer detail page: one customer's consumption, statistics, profile, heatmap and data quality."""
 from dataclasses import dataclass
 from functools import cached_property
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from itertools import chain
 from pathlib import PurePath
 
@@ -211,7 +211,10 @@ def _overtime_chart(series: Series, params: Params, alerts: list[Alert]) -> dict
             "yTitle": Y_TITLES[params.granularity]}
     if params.granularity == "halfhour":
         # Drawn on a linear time axis with decimation, so a year's 17,520 points stay smooth.
-        return spec | {"type": "timeseries", "x": series.x_ms, "labels": []}
+        spec |= {"type": "timeseries", "x": series.x_ms, "labels": []}
+        if alerts and series.x_ms:
+            spec["datasets"].append(_alert_points(series, alerts))
+        return spec
     spec["datasets"][1] |= {"borderDash": PEER_DASH, "color": "#5b6475"}
     for compared in spec["datasets"][2:]:
         compared |= {"type": "line", "borderDash": COMPARED_DASH, "color": "#0b7285", "order": -1}
@@ -220,13 +223,24 @@ def _overtime_chart(series: Series, params: Params, alerts: list[Alert]) -> dict
     return spec | {"type": "line" if params.granularity == "day" else "bar"}
 
 
+ALERT_MARKS = {"label": "Alerts", "type": "line", "showLine": False, "pointStyle": "triangle", "pointRadius": 7,
+               "color": "#c92a2a", "order": -1}
+
+
 def _alert_marks(series: "Series", alerts: list[Alert], granularity: str) -> dict:
     """A point on the customer's own series in each bucket where an alert starts."""
     marked = {bucket_start(alert.first_day, granularity).strftime(PERIOD_FORMATS[granularity]) for alert in alerts}
     own = series.datasets[0]["data"]
-    return {"label": "Alerts", "type": "line", "showLine": False, "pointStyle": "triangle", "pointRadius": 7,
-            "color": "#c92a2a", "order": -1,
-            "data": [value if label in marked else None for label, value in zip(series.labels, own)]}
+    return ALERT_MARKS | {"data": [value if label in marked else None for label, value in zip(series.labels, own)]}
+
+
+def _alert_points(series: "Series", alerts: list[Alert]) -> dict:
+    """On the half-hour chart, a point at the half hour where each alert in view starts (an alert of
+    whole days: their first half hour), on the customer's line, or at 0 where no reading is (a gap)."""
+    own = dict(zip(series.x_ms, series.datasets[0]["data"]))
+    first, last = series.x_ms[0], series.x_ms[-1]
+    starts = {stats.epoch_ms(alert.starts_at or datetime.combine(alert.first_day, time.min)) for alert in alerts}
+    return ALERT_MARKS | {"points": [[x, own.get(x, 0.0)] for x in sorted(starts) if first <= x <= last]}
 
 
 def _too_short_to_judge(customer: Customer) -> bool:
