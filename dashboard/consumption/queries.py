@@ -196,7 +196,9 @@ class _RunningSums(NamedTuple):
 PERIOD_WH_DECIMALS = 3
 
 
-def _with_running_sums(customers: models.QuerySet, name: str, start: date, end: date):
+def _with_running_sums(
+    customers: models.QuerySet, name: str, start: date, end: date
+) -> tuple[models.QuerySet, _RunningSums]:
     """`customers` joined to their last daily row up to `end` (as `name`_to_end) and their last before
     `start` (`name`_before), and the period's sums: the running totals of the one less the other's,
     0 where a customer has no such row."""
