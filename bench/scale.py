@@ -223,11 +223,14 @@ def main(scale: int) -> None:
             a, b = one[label], many[label]
             rows.append([label, a["status"], b["status"], a["queries"], b["queries"], f"{a['cold_ms']:.0f}",
                          f"{b['cold_ms']:.0f}", f"{a['warm_p50_ms']:.1f}", f"{b['warm_p50_ms']:.1f}"])
-            for kind in ("cold_ms", "warm_p50_ms"):
-                targets.check(f"{backend}: {label}, {kind.split('_')[0]}, {scale}x / 1x", b[kind] / a[kind], PAGE_RATIO, "x")
-            if "first_byte_ms" in b and "CSV" in label:
+            if "CSV" in label:
+                # A download of every customer grows with their number, so it is judged by how soon it
+                # starts streaming; its whole time is still printed in the table.
                 targets.check(f"{backend}: {label}, first byte at {scale}x, cold", b["first_byte_ms"] / 1000,
                               CSV_FIRST_BYTE_SECONDS, " s")
+                continue
+            for kind in ("cold_ms", "warm_p50_ms"):
+                targets.check(f"{backend}: {label}, {kind.split('_')[0]}, {scale}x / 1x", b[kind] / a[kind], PAGE_RATIO, "x")
         table(["page", "status 1x", f"status {scale}x", "queries 1x", f"queries {scale}x", "cold 1x", f"cold {scale}x",
                "warm 1x", f"warm {scale}x"], rows)
     say()
