@@ -74,20 +74,6 @@ class ImportFileParamsForm(ParamsForm):
     superseded_page = page_field()
 
 
-class AlertParamsForm(ParamsForm):
-    """The alerts page's period (alerts whose days meet it) and page."""
-
-    page = page_field()
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        for name, label in (("from", "From"), ("to", "To (inclusive)")):
-            self.fields[name] = forms.DateField(
-                required=False, label=label, input_formats=["%Y-%m-%d"], widget=forms.DateInput(attrs={"type": "date"}),
-                error_messages={"invalid": f"“{label}” must be a date written like 2016-07-15: the period is left open."},
-            )
-
-
 COMPARISONS = [("", "Nothing"), *((value, label.capitalize()) for value, label in COMPARED_LABELS.items())]
 
 
@@ -97,25 +83,16 @@ def nothing_to_compare(start: date, end: date) -> str:
             "no changes are shown.")
 
 
-class PeriodForm(forms.Form):
-    """An inclusive period (`from`, `to`), a chart granularity and a period to compare it with
-    (consumption.comparison): the parameters every page shares.
+class PeriodForm(ParamsForm):
+    """An inclusive period (`from`, `to`), read alike on every page that takes one.
 
     One rule for a period given end first, on every page: the two dates are swapped, with a notice.
     """
 
-    GRANULARITIES = [("day", "Day"), ("week", "Week"), ("month", "Month")]
-    DEFAULT_GRANULARITY = "day"
     # Bounded, so that date arithmetic on the period can never leave the calendar.
     EARLIEST = date(1900, 1, 1)
     LATEST = date(2999, 12, 31)
     SWAPPED = "The period’s start was after its end: the two dates were swapped."
-
-    granularity = granularity_field(GRANULARITIES)
-    compare = NamedChoiceField(
-        choices=COMPARISONS, required=False, label="Compare with",
-        error_messages={"invalid_choice": "Comparison “%(value)s” is not previous or year: nothing is compared."},
-    )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -142,6 +119,23 @@ class PeriodForm(forms.Form):
             self.data["from"], self.data["to"] = self.data["to"], self.data["from"]
         return cleaned
 
+    def notices(self) -> list[str]:
+        return super().notices() + ([self.SWAPPED] if self.swapped else [])
+
+
+class ChartParamsForm(PeriodForm):
+    """The period, a chart granularity and a period to compare it with (consumption.comparison): the
+    parameters the summary and detail pages share."""
+
+    GRANULARITIES = [("day", "Day"), ("week", "Week"), ("month", "Month")]
+    DEFAULT_GRANULARITY = "day"
+
+    granularity = granularity_field(GRANULARITIES)
+    compare = NamedChoiceField(
+        choices=COMPARISONS, required=False, label="Compare with",
+        error_messages={"invalid_choice": "Comparison “%(value)s” is not previous or year: nothing is compared."},
+    )
+
     def params(self) -> dict:
         """The cleaned parameters, each bad or missing one replaced by its default (None: not given)."""
         self.is_valid()
@@ -162,18 +156,17 @@ class PeriodForm(forms.Form):
             start, end = (start, start) if params["from"] else (end, end)
         return start, end
 
-    def notices(self) -> list[str]:
-        self.is_valid()
-        notices = [message for errors in self.errors.values() for message in errors]
-        if self.swapped:
-            notices.append(self.SWAPPED)
-        return notices
+
+class AlertParamsForm(PeriodForm):
+    """The alerts page's period (alerts whose days meet it) and page."""
+
+    page = page_field()
 
 
-class DetailParamsForm(PeriodForm):
+class DetailParamsForm(ChartParamsForm):
     """The detail page's query string: the period, and a granularity down to the half hour."""
 
-    GRANULARITIES = [("halfhour", "Half-hour"), *PeriodForm.GRANULARITIES]
+    GRANULARITIES = [("halfhour", "Half-hour"), *ChartParamsForm.GRANULARITIES]
 
     granularity = granularity_field(GRANULARITIES)
 
@@ -203,7 +196,7 @@ class CustomerFilterForm(forms.Form):
         return notices
 
 
-class SummaryParamsForm(PeriodForm):
+class SummaryParamsForm(ChartParamsForm):
     """The summary's other parameters beside the period: the chart's breakdown and spread, the table's paging."""
 
     BREAKDOWNS = [("", "None"), ("area", "Area"), ("tariff", "Tariff")]

@@ -55,6 +55,15 @@ def test_it_filters_by_kind_area_tariff_customer_and_period(client, alerts):
     assert [row[1] for row in rows(client, **{"from": "2016-07-17", "to": "2016-07-19"})] == ["gap"]
 
 
+def test_a_period_given_end_first_is_swapped_with_the_same_notice_as_on_the_other_pages(client, alerts):
+    reversed_period = {"from": "2016-07-19", "to": "2016-07-17"}
+    assert [row[1] for row in rows(client, **reversed_period)] == ["gap"]
+    html = client.get("/alerts/", reversed_period).content.decode()
+    assert "The period’s start was after its end: the two dates were swapped." in html
+    # The form shows the period as applied.
+    assert 'name="from" value="2016-07-17"' in html and 'name="to" value="2016-07-19"' in html
+
+
 def test_it_sorts_by_magnitude_customer_and_date(client, alerts):
     assert [row[4] for row in rows(client, sort="magnitude")] == ["1.00", "12.00", "12.00"]
     assert [row[0] for row in rows(client, sort="customer")] == ["3000", "3000", "3001"]
@@ -79,7 +88,7 @@ def test_hostile_parameters_get_notices_and_defaults(client, alerts):
     assert "<script>x" not in html
     assert "cannot be sorted by “nope”: newest first instead" in html
     assert "The page must be a whole number from 1" in html
-    assert "must be a date written like 2016-07-15" in html
+    assert "“From” must be a date from 1900-01-01 to 2999-12-31, written like 2016-07-15" in html
     assert "Customer must be a customer id" in html
     assert len(rows(client, kind="<script>x</script>")) == 3
     assert "There is no page 9: showing the last page, 1." in client.get("/alerts/", {"page": "9"}).content.decode()
