@@ -215,7 +215,9 @@ class SummaryParamsForm(ChartParamsForm):
         ),
     )
     page = page_field()
-    spread = forms.BooleanField(required=False, label="Spread across customers")
+    # Ticked, the box sends spread=1, as the page's links write it, not the browser's default "on".
+    spread = forms.BooleanField(required=False, label="Spread across customers",
+                                widget=forms.CheckboxInput(attrs={"value": "1"}))
 
     def params(self) -> dict:
         period = super().params()  # validates the form

@@ -75,4 +75,4 @@ def test_without_spread_the_chart_has_no_band(client, written):
     assert not {dataset["label"] for dataset in spec["datasets"]} & set(LABELS)
     page = client.get("/summary/", {"from": PERIOD[0], "to": PERIOD[1], "spread": "1"}).content.decode()
     assert "The <strong>band</strong> (right axis) runs from the 10th to the 90th" in page
-    assert 'name="spread" id="id_spread" checked' in page
+    assert 'name="spread" value="1" id="id_spread" checked' in page

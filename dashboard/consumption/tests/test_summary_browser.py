@@ -224,7 +224,7 @@ def test_it_compares_with_the_period_before_and_sorts_by_change(page, live_serve
 
 def test_it_draws_the_spread_across_customers_as_a_band(page, live_server, sample_data):
     open_summary(page, live_server)
-    with page.expect_response(lambda response: "spread=on" in response.url) as swap:
+    with page.expect_response(lambda response: "spread=1" in response.url) as swap:
         page.check("input[name=spread]")
     assert swap.value.request.resource_type == "xhr"
     page.wait_for_function(f"() => {{ const c = {CHART}; return c && c.data.datasets.some("
@@ -232,6 +232,6 @@ def test_it_draws_the_spread_across_customers_as_a_band(page, live_server, sampl
     band = page.evaluate(f"() => {CHART}.data.datasets.filter(d => d.label.includes('percentile'))"
                          ".map(d => [d.data.length, d.fill])")
     assert band == [[21, False], [21, "-1"]]
-    assert "spread=on" in page.url
+    assert "spread=1" in page.url
     assert page.evaluate("window.loadedOnce") is True
     assert_accessible(page)
