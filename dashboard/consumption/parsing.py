@@ -33,9 +33,6 @@ class FileRejected(Exception):
         self.rows_read = rows_read
         self.rows = rows or []
 
-    def __reduce__(self):  # crosses a process boundary with its rows
-        return (FileRejected, (str(self), self.rows_read, self.rows))
-
 
 @dataclass
 class Rejected:
@@ -203,15 +200,6 @@ def parse_wh(raw: str) -> float:
     if value > MAX_WH:
         raise ValueError(f"consumption is implausibly large (over {MAX_WH:,.0f} Wh in half an hour)")
     return value
-
-
-def file_sha256(path: Path) -> str | None:
-    """The SHA-256 of a file's bytes, read in blocks; None if it cannot be read."""
-    try:
-        with open(path, "rb") as file:
-            return hashlib.file_digest(file, "sha256").hexdigest()
-    except OSError:
-        return None
 
 
 def prepare_file(

@@ -34,7 +34,7 @@ def alerts(request: HttpRequest) -> HttpResponse:
     ctx = {"filter": filters, "params": params, "table": table, "notices": notices}
     htmx = request.htmx
     template = "consumption/alerts.html"
-    if htmx and not htmx.history_restore_request and htmx.target in ("alert-results", "alert-table"):
+    if htmx and not htmx.history_restore_request and htmx.target == "alert-results":
         template += "#results"
     response = render(request, template, ctx)
     patch_vary_headers(response, ["HX-Request", "HX-Target"])

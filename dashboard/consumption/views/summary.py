@@ -286,7 +286,7 @@ def _chart(selection: Selection, customers_with_data: int, compared: dict | None
     totals: dict[date, float] = {}
     groups: dict[str, dict[date, float]] = {}
     for row in rows:
-        bucket = _as_date(row["period"])
+        bucket = row["period"]
         totals[bucket] = totals.get(bucket, 0.0) + row["wh"]
         if selection.breakdown:
             groups.setdefault(row[selection.breakdown], {})[bucket] = row["wh"]
@@ -310,7 +310,7 @@ def _chart(selection: Selection, customers_with_data: int, compared: dict | None
     if selection.spread:
         datasets += _spread_datasets(selection, totals, buckets)
     if compared is not None:
-        days = [(_as_date(row["period"]), row["wh"])
+        days = [(row["period"], row["wh"])
                 for row in _series(selection, compared["start"], compared["end"], None, "day")]
         drawn = compared_buckets(days, selection.compare, selection.granularity, (selection.start, selection.end),
                                  compared["start"])
@@ -358,11 +358,6 @@ def _buckets(selection: Selection, found: dict[date, float]) -> list[date]:
         buckets.append(bucket)
         bucket = next_bucket(bucket, selection.granularity)
     return buckets
-
-
-def _as_date(value) -> date:
-    # Truncation returns a date on PostgreSQL and may return a datetime elsewhere.
-    return value.date() if hasattr(value, "date") and callable(value.date) else value
 
 
 def _csv_export(request: HttpRequest, selection: Selection | None) -> StreamingHttpResponse:
