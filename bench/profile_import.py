@@ -98,7 +98,7 @@ def main() -> None:
         (prepare, "profile_rows", "monthly profiles: compute"),
         (prepare, "block_rows", "day blocks: compute"),
         (prepare, "find_alerts", "alerts: find"),
-        (rules, "rebuild_area_medians", "areas' median windows and bucket totals: rebuild"),
+        (rules, "rebuild_area_aggregates", "areas' median windows and bucket totals: rebuild"),
         (rules, "rerank_areas", "customers' whole-history ranks: rebuild"),
         (groups.GroupSums, "add", "group aggregates: sum in memory"),
         (held.HeldRows, "add_group", "group aggregates: build rows"),

@@ -1,7 +1,8 @@
 """Customers, their half-hourly readings, the aggregates the pages read, and the import log.
 
-Aggregates (Customer's whole-history fields, DailyConsumption, GroupDaily, GroupHalfHour) are
-written only by the importer, in the same transaction as the readings they summarise.
+Aggregates (Customer's whole-history fields, DailyConsumption, DayBlock, ProfileMonth, GroupDaily,
+GroupHalfHour, GroupBucketTotals, the area medians and Alert) are written only by the importer, in
+the same transaction as the readings they summarise.
 """
 from django.db import models
 
@@ -88,7 +89,7 @@ class DailyConsumption(models.Model):
     readings = models.PositiveSmallIntegerField()
     peak_wh = models.FloatField()
     peak_at = models.DateTimeField()
-    # Mean of the day's 8 lowest half-hourly readings; null on a day with fewer than 8.
+    # Mean of the day's units.BASE_LOAD_READINGS lowest half-hourly readings; null on a day with fewer.
     base_wh = models.FloatField(null=True)
     # Running totals over the customer's days up to and including this one: a period's totals are
     # one row's less another's, two rows per customer whatever the period's length.

@@ -32,7 +32,7 @@ PROFILE_COLUMNS = ("area", "first_month", "last_month", "weekend", "slot", *WIND
 TOTALS_BATCH = 50
 
 
-def rebuild_area_medians(areas: Iterable[str], writer: Writer) -> None:
+def rebuild_area_aggregates(areas: Iterable[str], writer: Writer) -> None:
     """Rebuild the median windows and bucket totals of `areas` from their customers' daily and
     monthly profile rows."""
     areas = sorted(set(areas))
