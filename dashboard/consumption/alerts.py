@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 from typing import TYPE_CHECKING
 
-from .units import HOURS_PER_READING, kw, kwh
+from .units import HALF_HOUR, HOURS_PER_READING, bucket_start, kw, kwh
 
 if TYPE_CHECKING:  # the import package, which runs these rules, needs the models, which need ALERT_KINDS
     from .imports.rows import DailyRow, Readings
@@ -30,7 +30,6 @@ ALERT_KINDS = {
     BASE_LOAD_JUMP: "base-load jump", SPIKE_DAY: "spike day", FLAT_LINE: "flat line", ZERO_RUN: "zero run",
     GAP: "gap", REJECTED_ROWS: "rejected rows", SUPERSEDED: "superseded duplicates",
 }
-HALF_HOUR = timedelta(hours=HOURS_PER_READING)
 
 
 @dataclass(frozen=True)
@@ -96,7 +95,7 @@ def _base_load_jumps(days: "list[DailyRow]", thresholds: Thresholds) -> list[Ale
     weeks: dict[date, list[float]] = {}
     for day in days:
         if day.base_wh is not None:
-            weeks.setdefault(_monday(day.date), []).append(day.base_wh)
+            weeks.setdefault(bucket_start(date.fromisoformat(day.date), "week"), []).append(day.base_wh)
     alerts, judged = [], False
     for monday, bases in sorted(weeks.items()):
         past = [weeks.get(monday - timedelta(weeks=back)) for back in range(1, thresholds.history_weeks + 1)]
@@ -200,11 +199,6 @@ def _gaps(days: "list[DailyRow]", thresholds: Thresholds) -> list[AlertRow]:
 def _against(now: float, before: float) -> str:
     """'2.8×', or 'against' where the past was nothing and a ratio would mean nothing."""
     return f"{now / before:.1f}×" if before else "against"
-
-
-def _monday(day: str) -> date:
-    when = date.fromisoformat(day)
-    return when - timedelta(days=when.weekday())
 
 
 def _mean(values: list[float]) -> float:

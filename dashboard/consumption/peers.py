@@ -8,11 +8,11 @@ queries and rows per peer, whatever the period and the number of customers.
 - Average day: the area's median window of each half hour over the whole months the period touches.
 """
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from . import statistics as stats
 from .models import AreaProfileMedian, AreaSeriesMedian, Customer, GroupDaily, ProfileMonth
-from .units import next_bucket
+from .units import bucket_end
 
 
 def data_bounds() -> tuple[date | None, date | None]:
@@ -49,7 +49,7 @@ def series_median(customer: Customer, granularity: str, own: list[dict], start: 
     windows = AreaSeriesMedian.objects.windows(customer.area, granularity, periods)
     medians = []
     for row in own:
-        first, last = row["period"], next_bucket(row["period"], granularity) - timedelta(days=1)
+        first, last = row["period"], bucket_end(row["period"], granularity)
         if start <= first and last <= end:
             window = windows.get(first, stats.MedianWindow(0))
             medians.append(stats.median_excluding(window, row["wh"]))

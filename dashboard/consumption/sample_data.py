@@ -5,10 +5,10 @@ a few customers have gaps, and a few files repeat a timestamp with a different v
 """
 import math
 import random
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
-from .units import HALF_HOURS_PER_DAY, HOURS_PER_READING
+from .units import HALF_HOUR, HALF_HOURS_PER_DAY, HOURS_PER_READING
 
 GROUPS = [("a1", "t1"), ("a1", "t2"), ("a2", "t3"), ("a2", "t1"), ("a3", "t2")]
 
@@ -43,7 +43,7 @@ def _customer_lines(rng: random.Random, start: date, days: int) -> list[str]:
     gap_length = rng.randrange(4, 2 * HALF_HOURS_PER_DAY)
     lines = []
     moment = datetime.combine(start, datetime.min.time())
-    step = timedelta(hours=HOURS_PER_READING)
+    step = HALF_HOUR
     for slot in range(days * HALF_HOURS_PER_DAY):
         if 0 <= gap_start <= slot < gap_start + gap_length:
             moment += step

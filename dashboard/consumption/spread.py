@@ -8,11 +8,11 @@ Percentiles interpolate linearly between the two nearest ranks (numpy's default,
 statistics.quantiles with method="inclusive").
 """
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date
 
 from .models import GroupBucketTotals
 from .queries import CustomerQuerySet
-from .units import bucket_start, next_bucket
+from .units import bucket_end, bucket_start
 
 PERCENTILES = (10, 50, 90)
 Spread = tuple[float, float, float]  # the PERCENTILES, in Wh
@@ -37,7 +37,7 @@ def spread_by_bucket(
     for period, wh in whole:
         values[period].append(numpy.frombuffer(bytes(wh), dtype="<f8"))
     for bucket in cut:
-        part = (max(bucket, start), min(next_bucket(bucket, granularity) - timedelta(days=1), end))
+        part = (max(bucket, start), min(bucket_end(bucket, granularity), end))
         totals = customers.with_period_totals(*part).filter(period_readings__gt=0).values_list("period_wh", flat=True)
         values[bucket].append(numpy.array(list(totals), dtype=float))
     spread = {}
@@ -52,5 +52,5 @@ def _is_cut(bucket: date, granularity: str, start: date, end: date, bounds: tupl
     """Whether the period leaves out days of the bucket that hold data: outside the data's bounds
     the bucket has none, so a whole-history period cuts nothing."""
     first_day = max(bucket, bounds[0])
-    last_day = min(next_bucket(bucket, granularity) - timedelta(days=1), bounds[1])
+    last_day = min(bucket_end(bucket, granularity), bounds[1])
     return first_day < start or last_day > end

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 HALF_HOURS_PER_DAY = 48
 HOURS_PER_READING = 0.5
+HALF_HOUR = timedelta(hours=HOURS_PER_READING)  # from a reading's start to its end
 # A day's base load is the mean of its lowest readings: a household's standing demand, taken over
 # enough half hours (four hours) that one odd reading does not decide it.
 BASE_LOAD_READINGS = 8
@@ -52,4 +53,9 @@ def next_bucket(bucket: date, granularity: str) -> date:
     if granularity == "month":
         return next_month(bucket)
     return bucket + timedelta(days=7 if granularity == "week" else 1)
+
+
+def bucket_end(bucket: date, granularity: str) -> date:
+    """The last day of the day, week or month starting on `bucket`."""
+    return next_bucket(bucket, granularity) - timedelta(days=1)
 

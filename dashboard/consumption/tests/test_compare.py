@@ -4,7 +4,7 @@ same figures computed here from the readings as written."""
 import csv
 import io
 import statistics
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 

@@ -2,11 +2,11 @@
 of the filtered customers' totals per bucket, against the same percentiles computed here from the
 readings as written (statistics.quantiles, inclusive: the interpolation the page uses)."""
 import statistics
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 
-from consumption.units import bucket_start, next_bucket
+from consumption.units import bucket_start
 
 from .population import PERIOD, people, written  # noqa: F401 (written: the fixture)
 

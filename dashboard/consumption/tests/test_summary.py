@@ -106,7 +106,7 @@ def test_it_lists_every_customer_with_its_totals(client, customers):
     response = get(client)
     html = response.content.decode()
     assert ids_in_table(response) == [5001, 5002, 5003]
-    assert f'href="/detail/5001/"' in html
+    assert 'href="/detail/5001/"' in html
     assert f"{sum(CUSTOMER_1) / 1000:,.1f}" in html
     assert f"{sum(CUSTOMER_1) / 2 / 1000:,.2f}" in html  # average daily kWh
     assert "1.80" in html  # 5001's peak, 900 Wh in a half hour, in kW

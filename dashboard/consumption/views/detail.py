@@ -21,7 +21,7 @@ from ..comparison import LABELS as COMPARED_LABELS, compared_buckets, compared_p
 from ..forms import COMPARISONS, DetailParamsForm, nothing_to_compare
 from ..models import Alert, Customer, DailyConsumption, ImportFile, Reading, RejectedRow, SupersededReading
 from ..parsing import timestamp_text
-from ..units import BASE_LOAD_READINGS, HALF_HOURS_PER_DAY, HOURS_PER_READING, SLOTS, bucket_start, kw, kwh
+from ..units import BASE_LOAD_READINGS, HALF_HOUR, HALF_HOURS_PER_DAY, SLOTS, bucket_start, kw, kwh
 from .styles import COMPARED_DASH, PEER_DASH
 
 # Rejected rows and superseded duplicates listed on the page; the rest are counted.
@@ -291,7 +291,7 @@ def _load_context(customer: Customer, params: Params, readings: list, median_pee
                          "color": "#5b6475", "borderDash": PEER_DASH})
     return {
         "highest_half_hours": [
-            {"start": timestamp, "end": timestamp + timedelta(hours=HOURS_PER_READING), "kw": kw(wh)}
+            {"start": timestamp, "end": timestamp + HALF_HOUR, "kw": kw(wh)}
             for timestamp, wh in stats.highest(readings, HIGHEST_HALF_HOURS)
         ],
         "load_duration": {"own": own, "peer": peer, "peer_id": median_peer},

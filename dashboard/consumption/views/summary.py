@@ -5,7 +5,7 @@ and the `table` fragment (sorting and paging); `chart.json` gives the chart's da
 Every figure comes from the precomputed aggregates, in a fixed number of queries.
 """
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 from django.core.paginator import EmptyPage
 from django.db.models import FloatField, Value
@@ -27,7 +27,7 @@ from ..csv_export import streamed_csv
 from ..spread import spread_by_bucket
 from ..statistics import Change
 from ..tables import CountedPaginator, CustomerTable, percent_text
-from ..units import HALF_HOURS_PER_DAY, HOURS_PER_READING, kw, kwh, next_bucket
+from ..units import HALF_HOUR, HALF_HOURS_PER_DAY, kw, kwh, next_bucket
 from .styles import COMPARED_DASH
 
 BUCKET_TITLES = {"day": "Day", "week": "Week starting (Monday)", "month": "Month"}
@@ -240,13 +240,13 @@ def _figures(selection: Selection, counts: dict, compared: dict | None) -> dict:
         "changes": changes,
         "peak_kw": kw(peak["wh"]) if peak else None,
         "peak_at": peak["timestamp"] if peak else None,
-        "peak_until": peak["timestamp"] + timedelta(hours=HOURS_PER_READING) if peak else None,
+        "peak_until": peak["timestamp"] + HALF_HOUR if peak else None,
         "readings": totals["readings"],
         "expected_readings": expected,
         "coverage_pct": percent_text(100 * totals["readings"] / expected, 2) if expected else None,
         "alerts": _alert_figures(selection),
         "top_peaks": [
-            {"start": row["timestamp"], "end": row["timestamp"] + timedelta(hours=HOURS_PER_READING),
+            {"start": row["timestamp"], "end": row["timestamp"] + HALF_HOUR,
              "kw": kw(row["wh"]), "day": row["timestamp"].date()}
             for row in peaks
         ],
