@@ -9,13 +9,21 @@ statistics.quantiles with method="inclusive").
 """
 from collections import defaultdict
 from datetime import date
+from typing import NamedTuple
 
 from .models import GroupBucketTotals
 from .queries import CustomerQuerySet
 from .units import bucket_end, bucket_start
 
 PERCENTILES = (10, 50, 90)
-Spread = tuple[float, float, float]  # the PERCENTILES, in Wh
+
+
+class Spread(NamedTuple):
+    """The PERCENTILES of one bucket's customer totals, in Wh."""
+
+    low: float  # the 10th
+    median: float
+    high: float  # the 90th
 
 
 def spread_by_bucket(
@@ -44,7 +52,7 @@ def spread_by_bucket(
     for bucket, arrays in values.items():
         merged = numpy.concatenate(arrays)
         if merged.size:
-            spread[bucket] = tuple(float(value) for value in numpy.percentile(merged, PERCENTILES))
+            spread[bucket] = Spread(*(float(value) for value in numpy.percentile(merged, PERCENTILES)))
     return spread
 
 

@@ -24,7 +24,7 @@ from ..alerts import ALERT_KINDS
 from ..models import Alert, Customer, GroupDaily, GroupHalfHour
 from ..queries import CustomerQuerySet
 from ..csv_export import streamed_csv
-from ..spread import spread_by_bucket
+from ..spread import Spread, spread_by_bucket
 from ..statistics import Change
 from ..tables import CountedPaginator, CustomerTable, percent_text
 from ..units import HALF_HOUR, HALF_HOURS_PER_DAY, kw, kwh, next_bucket
@@ -333,18 +333,18 @@ def _spread_datasets(selection: Selection, totals: dict[date, float], buckets: l
         spread = spread_by_bucket(selection.customers, selection.areas, selection.tariffs, selection.granularity,
                                   selection.start, selection.end, (selection.data_first, selection.data_last))
     else:
-        spread = {bucket: (wh, wh, wh) for bucket, wh in totals.items()}
+        spread = {bucket: Spread(wh, wh, wh) for bucket, wh in totals.items()}
 
-    def line(label: str, index: int, **style) -> dict:
+    def line(label: str, field: str, **style) -> dict:
         values = [spread.get(bucket) for bucket in buckets]
         return {"label": label, "type": "line", "order": 0, "yAxisID": "y2", "pointRadius": 0, "borderWidth": 1,
-                "data": [None if value is None else round(kwh(value[index]), 3) for value in values], **style}
+                "data": [None if value is None else round(kwh(getattr(value, field)), 3) for value in values], **style}
 
     band = "rgba(12, 133, 153, 0.15)"
     return [
-        line("10th percentile of customers", 0, color="#0c8599", backgroundColor=band),
-        line("90th percentile of customers", 2, color="#0c8599", backgroundColor=band, fill="-1"),
-        line("Median customer", 1, color="#0c8599", borderWidth=2),
+        line("10th percentile of customers", "low", color="#0c8599", backgroundColor=band),
+        line("90th percentile of customers", "high", color="#0c8599", backgroundColor=band, fill="-1"),
+        line("Median customer", "median", color="#0c8599", borderWidth=2),
     ]
 
 
