@@ -154,7 +154,7 @@ def test_a_compared_period_without_readings_gives_a_notice_and_no_changes(client
     assert "Changes are against" not in text
     spec = client.get("/summary/chart.json", params).json()
     assert [dataset["label"] for dataset in spec["datasets"]] == ["Total", "Average per customer"]
-    assert spec["warnings"] == ["No readings in the compared period, 10 Jun 2014 – 30 Jun 2014: no changes are shown."]
+    assert spec["notices"] == ["No readings in the compared period, 10 Jun 2014 – 30 Jun 2014: no changes are shown."]
     assert {row["Change (%)"] for row in exported(client, **params)} == {""}
 
 
@@ -229,7 +229,7 @@ def test_the_detail_page_shows_the_change_of_the_customer_and_of_the_median_peer
 def test_the_detail_chart_json_says_when_there_is_nothing_to_compare(client, written):
     spec = client.get("/detail/7000/chart.json", {"from": "2016-06-01", "to": "2016-06-30", "compare": "year"}).json()
     assert [dataset["label"] for dataset in spec["datasets"]] == ["Customer 7000", "Median of area odd peers"]
-    assert spec["messages"] == ["No readings in the compared period, 1 Jun 2015 – 30 Jun 2015: no changes are shown."]
+    assert spec["notices"] == ["No readings in the compared period, 1 Jun 2015 – 30 Jun 2015: no changes are shown."]
 
 
 @pytest.mark.django_db

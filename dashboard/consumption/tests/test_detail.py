@@ -399,7 +399,7 @@ def test_it_takes_dates_beyond_its_bounds_as_the_whole_period(client, readings, 
     response = client.get(url(), params)
     assert response.status_code == 200
     assert response.context["comparison"].customer.readings == 149
-    assert len(response.context["params"].messages) == 2
+    assert len(response.context["params"].notices) == 2
     assert client.get(url(suffix="chart.json"), params).status_code == 200
     export = client.get(url(), params | {"_export": "csv"})
     assert len(b"".join(export.streaming_content).splitlines()) == 150
@@ -409,7 +409,7 @@ def test_it_answers_bad_json_parameters_with_defaults_and_messages(client, readi
     response = client.get(url(suffix="chart.json"), {"granularity": "fortnight", "to": "someday"})
     assert response.status_code == 200
     body = response.json()
-    assert body["granularity"] == "day" and len(body["labels"]) == 4 and len(body["messages"]) == 2
+    assert body["granularity"] == "day" and len(body["labels"]) == 4 and len(body["notices"]) == 2
 
 
 def test_it_shows_a_period_without_readings_without_failing(client, readings):

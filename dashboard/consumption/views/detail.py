@@ -38,7 +38,7 @@ class Params:
     start: date | None
     end: date | None
     compare: str | None
-    messages: list[str]
+    notices: list[str]
     chosen: dict[str, date | str]  # the period and comparison given in the query string, so links keep an open period open
 
     @property
@@ -86,9 +86,9 @@ def detail(request: HttpRequest, customer_id: int) -> HttpResponse:
         context |= _period_context(customer, params, readings)
         series = _series(customer, params, readings)
         context["alerts"] = alerts
-        context["messages"] = params.messages
+        context["notices"] = params.notices
         if params.compared is not None and context["changes"] is None:
-            context["messages"] = [*params.messages, nothing_to_compare(*params.compared)]
+            context["notices"] = [*params.notices, nothing_to_compare(*params.compared)]
         context["short_history"] = _too_short_to_judge(customer)
         if target == "period":
             template = "consumption/detail.html#period"
@@ -115,9 +115,9 @@ def detail_chart_json(request: HttpRequest, customer_id: int) -> JsonResponse:
     series = _series(customer, params)
     body = {"unit": "kWh", "granularity": params.granularity, "labels": series.labels,
             "datasets": series.datasets}
-    messages = params.messages + ([nothing_to_compare(*params.compared)] if series.compared is False else [])
-    if messages:
-        body["messages"] = messages
+    notices = params.notices + ([nothing_to_compare(*params.compared)] if series.compared is False else [])
+    if notices:
+        body["notices"] = notices
     return JsonResponse(body)
 
 
@@ -140,7 +140,7 @@ def _params(request: HttpRequest, customer: Customer) -> Params:
         start=start,
         end=end,
         compare=given["compare"],
-        messages=form.notices(),
+        notices=form.notices(),
         chosen={name: given[name] for name in ("from", "to", "compare") if given[name]},
     )
 

@@ -104,13 +104,13 @@ def chart_json(request: HttpRequest) -> JsonResponse:
     if selection is None:
         return JsonResponse({"unit": "kWh", "granularity": "day", "labels": [], "datasets": [
             {"label": "Total", "data": []}, {"label": "Average per customer", "data": []}],
-            "warnings": ["No readings have been imported yet."]})
+            "notices": ["No readings have been imported yet."]})
     counts = selection.customers.counts(*selection.period)
     spec = _chart(selection, counts["with_data"], _compared_totals(selection))
     return JsonResponse({
         "unit": "kWh", "granularity": selection.granularity, "labels": spec["labels"],
         "datasets": spec["datasets"], "from": selection.start, "to": selection.end,
-        "customers_with_data": counts["with_data"], "warnings": selection.notices,
+        "customers_with_data": counts["with_data"], "notices": selection.notices,
     })
 
 
