@@ -28,6 +28,7 @@ from ..spread import Spread, spread_by_bucket
 from ..statistics import Change
 from ..tables import CountedPaginator, CustomerTable, percent_text
 from ..units import HALF_HOUR, HALF_HOURS_PER_DAY, kw, kwh, next_bucket
+from .paging import with_links
 from .styles import COMPARED_DASH
 
 BUCKET_TITLES = {"day": "Day", "week": "Week starting (Monday)", "month": "Month"}
@@ -186,6 +187,7 @@ def _customer_table(request: HttpRequest, selection: Selection, count: int | Non
             if count:
                 notices.append(f"There is no page {selection.page}: showing the last page, "
                                f"{table.paginator.num_pages}.")
+        with_links(table.page, request.GET)
     return {"table": table, "table_notices": notices}
 
 
