@@ -14,13 +14,18 @@ from .comparison import LABELS as COMPARED_LABELS
 QUOTED_LENGTH = 40  # a bad value is named in a notice, never echoed at any length
 
 
+def quoted(value: str) -> str:
+    """A value given in the query string as a notice may name it: cut to QUOTED_LENGTH characters."""
+    return value if len(value) <= QUOTED_LENGTH else value[:QUOTED_LENGTH] + "…"
+
+
 class NamedChoiceField(forms.ChoiceField):
-    """A choice whose notice names the value given, cut to QUOTED_LENGTH characters."""
+    """A choice whose notice names the value given, quoted()."""
 
     def validate(self, value) -> None:
         if value and not self.valid_value(value):
-            shown = value if len(value) <= QUOTED_LENGTH else value[:QUOTED_LENGTH] + "…"
-            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": shown})
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice",
+                                  params={"value": quoted(value)})
         super().validate(value)
 
 

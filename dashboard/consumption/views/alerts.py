@@ -1,18 +1,16 @@
 """The alerts page: every alert the import found, filtered by kind, area, tariff, customer and
 period, sorted and paged in SQL; each links to its customer's page over the alert's days."""
-from django.core.paginator import EmptyPage
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_safe
-from django_tables2 import RequestConfig
 
 from ..csv_export import streamed_csv
 from ..filters import AlertFilter
 from ..forms import AlertParamsForm
 from ..models import Alert, Customer
 from ..tables import AlertTable
-from .paging import with_links
+from .paging import paginate_table, sort_table
 
 ALERTS_PER_PAGE = 50
 DEFAULT_SORT = ("-first_day",)
@@ -26,11 +24,10 @@ def alerts(request: HttpRequest) -> HttpResponse:
     params.is_valid()
     rows = filters.qs.for_period(params.cleaned_data.get("from"), params.cleaned_data.get("to"))
     table = AlertTable(rows, order_by=DEFAULT_SORT)
-    notices = filters.form.notices() + params.notices() + _sort(request, table)
+    notices = filters.form.notices() + params.notices() + sort_table(request, table, "alerts", "newest first instead")
     if request.GET.get("_export") == "csv":
         return streamed_csv(table.as_values(), "alerts.csv")
-    notices += _page(table, params.cleaned_data.get("page") or 1)
-    with_links(table.page, request.GET)
+    notices += paginate_table(table, params.cleaned_data.get("page") or 1, request.GET, per_page=ALERTS_PER_PAGE)
     ctx = {"filter": filters, "params": params, "table": table, "notices": notices}
     htmx = request.htmx
     template = "consumption/alerts.html"
@@ -39,21 +36,3 @@ def alerts(request: HttpRequest) -> HttpResponse:
     response = render(request, template, ctx)
     patch_vary_headers(response, ["HX-Request", "HX-Target"])
     return response
-
-
-def _sort(request: HttpRequest, table: AlertTable) -> list[str]:
-    asked = [alias for value in request.GET.getlist("sort") for alias in value.split(",") if alias]
-    sortable = {column.name for column in table.columns if column.orderable}
-    if all(alias.removeprefix("-") in sortable for alias in asked):
-        RequestConfig(request, paginate=False).configure(table)
-        return []
-    return [f"The alerts cannot be sorted by “{','.join(asked)[:40]}”: newest first instead."]
-
-
-def _page(table: AlertTable, number: int) -> list[str]:
-    try:
-        table.paginate(page=number, per_page=ALERTS_PER_PAGE)
-        return []
-    except EmptyPage:
-        table.paginate(page=table.paginator.num_pages, per_page=ALERTS_PER_PAGE)
-        return [f"There is no page {number}: showing the last page, {table.paginator.num_pages}."]

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_safe
 
 from ..forms import ImportFileParamsForm, ImportRunParamsForm, ImportRunsParamsForm
 from ..models import ImportFile, ImportRun
-from .paging import with_links
+from .paging import no_such_page, with_links
 
 RUNS_PER_PAGE = 25
 FILES_PER_PAGE = 50
@@ -81,7 +81,7 @@ def _page(rows: QuerySet, form, name: str, per_page: int) -> tuple[Page, list[st
         page, notices = paginator.page(number), []
     except EmptyPage:
         page = paginator.page(paginator.num_pages)
-        notices = [f"There is no page {number}: showing the last page, {paginator.num_pages}."]
+        notices = [no_such_page(number, paginator.num_pages)]
     return with_links(page, form.data, name), notices
 
 

@@ -7,7 +7,6 @@ Every figure comes from the precomputed aggregates, in a fixed number of queries
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.core.paginator import EmptyPage
 from django.db.models import FloatField, Value
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
@@ -15,7 +14,6 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_safe
-from django_tables2 import RequestConfig
 
 from ..filters import CustomerFilter
 from ..comparison import LABELS as COMPARED_LABELS, compared_buckets, compared_period, drawn_series
@@ -28,7 +26,7 @@ from ..spread import Spread, spread_by_bucket
 from ..statistics import Change
 from ..tables import CountedPaginator, CustomerTable, percent_text
 from ..units import HALF_HOUR, HALF_HOURS_PER_DAY, kw, kwh, next_bucket
-from .paging import with_links
+from .paging import paginate_table, sort_table
 from .styles import COMPARED_DASH
 
 BUCKET_TITLES = {"day": "Day", "week": "Week starting (Monday)", "month": "Month"}
@@ -158,7 +156,6 @@ def _selection(request: HttpRequest) -> Selection | None:
 def _customer_table(request: HttpRequest, selection: Selection, count: int | None = None) -> dict:
     """The table sorted as asked (in SQL) and, given the customers' `count`, cut to the page asked;
     with notices for what could not be done."""
-    notices = []
     # Only the customer's own columns the table shows: every column selected is carried through the
     # sorts of the percentile's windows and of the table.
     customers = (selection.customers.only(*CustomerTable.CUSTOMER_FIELDS).with_period_totals(*selection.period)
@@ -171,23 +168,10 @@ def _customer_table(request: HttpRequest, selection: Selection, count: int | Non
     if selection.compare:
         customers = customers.with_comparison(*selection.compared_within_data)
     table = CustomerTable(customers, days=selection.days, compared=bool(selection.compare))
-    asked = [alias for value in request.GET.getlist("sort") for alias in value.split(",") if alias]
-    sortable = {column.name for column in table.columns if column.orderable}
-    if all(alias.removeprefix("-") in sortable for alias in asked):
-        # Sorting only: the page and its size come validated from the form, never raw from the request.
-        RequestConfig(request, paginate=False).configure(table)
-    else:
-        notices.append(f"The table cannot be sorted by “{','.join(asked)}”: sorted by customer id instead.")
+    notices = sort_table(request, table, "table", "sorted by customer id instead")
     if count is not None:
-        paging = {"paginator_class": CountedPaginator, "per_page": selection.per_page, "count": count}
-        try:
-            table.paginate(page=selection.page, **paging)
-        except EmptyPage:
-            table.paginate(page=table.paginator.num_pages, **paging)
-            if count:
-                notices.append(f"There is no page {selection.page}: showing the last page, "
-                               f"{table.paginator.num_pages}.")
-        with_links(table.page, request.GET)
+        notices += paginate_table(table, selection.page, request.GET, paginator_class=CountedPaginator,
+                                  per_page=selection.per_page, count=count)
     return {"table": table, "table_notices": notices}
 
 
