@@ -30,7 +30,7 @@ def _within(bounds: tuple, start: date | None, end: date | None) -> tuple[date, 
     return (start, end) if start <= end else None
 
 
-def comparison(customer: Customer, start: date | None, end: date | None, bounds: tuple) -> stats.Comparison:
+def figures(customer: Customer, start: date | None, end: date | None, bounds: tuple) -> stats.PeerFigures:
     """The customer's statistics over the period beside the medians of their area and tariff peers,
     and where they stand among those and among every customer: everyone's totals are read."""
     period = _within(bounds, start, end)

@@ -119,7 +119,9 @@ def group_ranks(customers: list[Mapping]) -> dict[int, float | None]:
 
 
 @dataclass(frozen=True)
-class Comparison:
+class PeerFigures:
+    """A customer's statistics over a period beside their peers' medians, and where they stand."""
+
     customer: PeriodStatistics
     area: PeerMedians
     tariff: PeerMedians
@@ -128,7 +130,7 @@ class Comparison:
     standing: Standing = Standing()
 
 
-def compare_with_peers(customer_id: int, area: str, tariff: str, rows: Iterable[Mapping]) -> Comparison:
+def compare_with_peers(customer_id: int, area: str, tariff: str, rows: Iterable[Mapping]) -> PeerFigures:
     """The customer's statistics, the medians of the other customers in their area and on their tariff,
     and where the customer's total stands among them and among everyone.
 
@@ -157,7 +159,7 @@ def compare_with_peers(customer_id: int, area: str, tariff: str, rows: Iterable[
         tariff=percent_below(own_wh, [wh for wh, _, peer_tariff in others if peer_tariff == tariff]),
         base=percent_below(own_wh, [wh for wh, _, _ in others]),
     )
-    return Comparison(own, PeerMedians.of(area_peers), PeerMedians.of(tariff_peers), median_peer, standing)
+    return PeerFigures(own, PeerMedians.of(area_peers), PeerMedians.of(tariff_peers), median_peer, standing)
 
 
 @dataclass(frozen=True)

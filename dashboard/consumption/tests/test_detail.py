@@ -110,7 +110,7 @@ def test_it_shows_the_customer_record(client, readings):
 
 def test_it_computes_each_statistic_as_the_readings_give_it(client, readings):
     response = client.get(url())
-    comparison = response.context["comparison"]
+    comparison = response.context["peer_figures"]
     want = expected(readings[CUSTOMER])
     for name in COMPARED:
         assert getattr(comparison.customer, name) == pytest.approx(want[name]), name
@@ -124,7 +124,7 @@ def test_it_computes_each_statistic_as_the_readings_give_it(client, readings):
 
 
 def test_it_sets_each_statistic_beside_the_median_of_area_and_tariff_peers(client, readings):
-    comparison = client.get(url()).context["comparison"]
+    comparison = client.get(url()).context["peer_figures"]
     area_peers = [expected(readings[pk]) for pk in (7002, 7003)]
     tariff_peers = [expected(readings[pk]) for pk in (7003, 7004)]
     assert comparison.area.peers == 2 and comparison.tariff.peers == 2
@@ -135,7 +135,7 @@ def test_it_sets_each_statistic_beside_the_median_of_area_and_tariff_peers(clien
 
 def test_it_limits_the_statistics_to_the_period_asked_for(client, readings):
     response = client.get(url(), {"from": "2016-07-16", "to": "2016-07-17"})
-    comparison = response.context["comparison"]
+    comparison = response.context["peer_figures"]
     want = expected(in_period(readings[CUSTOMER], date(2016, 7, 16), date(2016, 7, 17)))
     for name in COMPARED:
         assert getattr(comparison.customer, name) == pytest.approx(want[name]), name
@@ -225,7 +225,7 @@ def test_the_peers_figures_follow_an_import(client, data_dir, readings):
     before = client.get(url(), period).context
     make_customers(data_dir, dict(PEOPLE) | {7002: ("a1", "t2", 1)})  # 7002 files new readings
     after = client.get(url(), period).context
-    assert after["comparison"].area.total_kwh != before["comparison"].area.total_kwh
+    assert after["peer_figures"].area.total_kwh != before["peer_figures"].area.total_kwh
     assert after["profile_chart"]["datasets"][2] != before["profile_chart"]["datasets"][2]
     assert after["overtime_chart"]["datasets"][1] != before["overtime_chart"]["datasets"][1]
 
@@ -384,13 +384,13 @@ def test_it_swaps_a_period_that_ends_before_it_starts(client, readings):
     assert response.status_code == 200
     assert (response.context["params"].start, response.context["params"].end) == (date(2016, 7, 16), date(2016, 7, 17))
     assert "The period’s start was after its end: the two dates were swapped." in response.content.decode()
-    assert response.context["comparison"].customer.readings == 2 * 48
+    assert response.context["peer_figures"].customer.readings == 2 * 48
 
 
 def test_it_shows_one_day_for_a_single_date_beyond_the_readings(client, readings):
     response = client.get(url(), {"from": "2016-08-01"})
     assert (response.context["params"].start, response.context["params"].end) == (date(2016, 8, 1), date(2016, 8, 1))
-    assert response.context["comparison"].customer.readings == 0
+    assert response.context["peer_figures"].customer.readings == 0
 
 
 @pytest.mark.parametrize("granularity", ["halfhour", "day", "week", "month"])
@@ -398,7 +398,7 @@ def test_it_takes_dates_beyond_its_bounds_as_the_whole_period(client, readings, 
     params = {"from": "0001-01-01", "to": "9999-12-31", "granularity": granularity}
     response = client.get(url(), params)
     assert response.status_code == 200
-    assert response.context["comparison"].customer.readings == 149
+    assert response.context["peer_figures"].customer.readings == 149
     assert len(response.context["params"].notices) == 2
     assert client.get(url(suffix="chart.json"), params).status_code == 200
     export = client.get(url(), params | {"_export": "csv"})
@@ -415,7 +415,7 @@ def test_it_answers_bad_json_parameters_with_defaults_and_messages(client, readi
 def test_it_shows_a_period_without_readings_without_failing(client, readings):
     response = client.get(url(), {"from": "2017-01-01", "to": "2017-01-31", "granularity": "halfhour"})
     assert response.status_code == 200
-    assert response.context["comparison"].customer.peak_kw is None
+    assert response.context["peer_figures"].customer.peak_kw is None
     assert response.context["heatmap_chart"]["dates"] == []
 
 

@@ -88,7 +88,7 @@ def test_a_customer_without_readings_is_compared_with_peers_over_all_the_data(cl
 
     Customer.objects.create(id=9999, area="odd", tariff="t2")
     response = client.get("/detail/9999/")
-    comparison = response.context["comparison"]
+    comparison = response.context["peer_figures"]
     assert comparison.customer.readings == 0
     odd = [figures(rows) for pk, rows in written.items() if everyone[pk][0] == "odd"]
     assert comparison.area.peers == len(odd)
@@ -119,7 +119,7 @@ CASES = [
 def test_the_statistics_medians_are_those_of_the_peers_over_exactly_the_period(client, peers_data, customer_id, start, end):
     everyone, written = peers_data
     start_day, end_day = date.fromisoformat(start), date.fromisoformat(end)
-    comparison = client.get(f"/detail/{customer_id}/", {"from": start, "to": end}).context["comparison"]
+    comparison = client.get(f"/detail/{customer_id}/", {"from": start, "to": end}).context["peer_figures"]
     area, tariff = everyone[customer_id]
     for group, key, index in ((comparison.area, area, 0), (comparison.tariff, tariff, 1)):
         peers = [

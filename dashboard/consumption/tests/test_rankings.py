@@ -162,7 +162,7 @@ def test_the_detail_page_says_where_the_customer_stands_in_area_tariff_and_base(
         others = [wh for pk, wh in totals.items() if pk != customer and group(pk)]
         return 100 * sum(wh < totals[customer] for wh in others) / len(others) if customer in totals else None
 
-    standing = client.get(f"/detail/{customer}/", {"from": period[0], "to": period[1]}).context["comparison"].standing
+    standing = client.get(f"/detail/{customer}/", {"from": period[0], "to": period[1]}).context["peer_figures"].standing
     area, tariff = everyone[customer]
     expected = (below(lambda pk: everyone[pk][0] == area), below(lambda pk: everyone[pk][1] == tariff),
                 below(lambda pk: True))

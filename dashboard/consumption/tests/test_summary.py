@@ -452,5 +452,5 @@ def test_ties_share_a_percentile_and_a_customer_alone_has_none(client, data_dir)
         ("2", "50.0"), ("1", "50.0"), ("3", "0.0"), ("4", "")]  # ties by id, the same way round
     one = client.get("/summary/", {"customer": "1"}).context["table"].page.object_list[0].record
     assert one.group_rank == 0.5  # ranked in their whole group, as in the window
-    standing = client.get("/detail/1/").context["comparison"].standing
+    standing = client.get("/detail/1/").context["peer_figures"].standing
     assert (standing.area, standing.tariff, standing.base) == (50.0, 50.0, 200 / 3)

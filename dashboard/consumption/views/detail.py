@@ -13,7 +13,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import urlencode
 from django.views.decorators.http import require_safe
 
-from .. import peers as peer_figures
+from .. import peers
 from .. import statistics as stats
 from ..alerts import Thresholds
 from ..csv_export import streamed_csv
@@ -51,7 +51,7 @@ class Params:
     @cached_property
     def data_bounds(self) -> tuple[date | None, date | None]:
         """The first and last day of anyone's readings, asked once and only when peers' figures are needed."""
-        return peer_figures.data_bounds()
+        return peers.data_bounds()
 
     def query(self, **changes: str) -> str:
         values = {"granularity": self.granularity} | self.chosen | changes
@@ -171,7 +171,7 @@ def _series(customer: Customer, params: Params, readings: list | None = None) ->
         DailyConsumption.objects.filter(customer=customer).for_period(params.start, params.end).series(params.granularity)
     )
     periods = [row["period"] for row in own]
-    median = peer_figures.series_median(customer, params.granularity, own, params.start, params.end) if own else []
+    median = peers.series_median(customer, params.granularity, own, params.start, params.end) if own else []
 
     def label_of(period: date) -> str:
         return period.strftime(PERIOD_FORMATS[params.granularity])
@@ -253,17 +253,17 @@ def _too_short_to_judge(customer: Customer) -> bool:
 
 def _period_context(customer: Customer, params: Params, readings: list) -> dict:
     """Statistics beside the peers' medians, the average daily profiles and the heatmap of the period."""
-    comparison = peer_figures.comparison(customer, params.start, params.end, params.data_bounds)
-    changes = _changes(customer, params, comparison)
+    beside_peers = peers.figures(customer, params.start, params.end, params.data_bounds)
+    changes = _changes(customer, params, beside_peers)
     peak = DailyConsumption.objects.filter(customer=customer).for_period(params.start, params.end).peak_day()
-    peers_profile = peer_figures.profile_median(customer, params.start, params.end, params.data_bounds)
+    peers_profile = peers.profile_median(customer, params.start, params.end, params.data_bounds)
     dates, values = stats.heatmap(readings)
     low, high = stats.colour_scale(values)
-    return _load_context(customer, params, readings, comparison.area_median_peer) | {
-        "comparison": comparison,
+    return _load_context(customer, params, readings, beside_peers.area_median_peer) | {
+        "peer_figures": beside_peers,
         "changes": changes,
         "peak_at": peak["peak_at"] if peak else None,
-        "period_coverage": stats.coverage_percent(comparison.customer.readings, params.start, params.end),
+        "period_coverage": stats.coverage_percent(beside_peers.customer.readings, params.start, params.end),
         "profile_chart": _profile_chart(customer, params, readings, peers_profile),
         "peers_profile": peers_profile,
         "heatmap_chart": {
@@ -302,26 +302,26 @@ def _load_context(customer: Customer, params: Params, readings: list, median_pee
     }
 
 
-def _changes(customer: Customer, params: Params, comparison: stats.Comparison) -> dict | None:
+def _changes(customer: Customer, params: Params, now: stats.PeerFigures) -> dict | None:
     """The change in total kWh from the compared period: the customer's, and their area's and tariff's
     median peer's; None when nothing is compared or the customer has no readings there."""
     if params.compared is None:
         return None
-    before = peer_figures.comparison(customer, *params.compared, params.data_bounds)
+    before = peers.figures(customer, *params.compared, params.data_bounds)
     if not before.customer.readings:
         return None
     return {
         "start": params.compared[0], "end": params.compared[1], "days": (params.end - params.start).days + 1,
         "rows": [
-            (f"Customer {customer.pk}", stats.Change(comparison.customer.total_kwh, before.customer.total_kwh)),
-            (f"Median of area {customer.area} peers", stats.Change(comparison.area.total_kwh, before.area.total_kwh)),
+            (f"Customer {customer.pk}", stats.Change(now.customer.total_kwh, before.customer.total_kwh)),
+            (f"Median of area {customer.area} peers", stats.Change(now.area.total_kwh, before.area.total_kwh)),
             (f"Median of tariff {customer.tariff} peers",
-             stats.Change(comparison.tariff.total_kwh, before.tariff.total_kwh)),
+             stats.Change(now.tariff.total_kwh, before.tariff.total_kwh)),
         ],
     }
 
 
-def _profile_chart(customer: Customer, params: Params, readings: list, peers_profile: peer_figures.ProfileMedian) -> dict:
+def _profile_chart(customer: Customer, params: Params, readings: list, peers_profile: peers.ProfileMedian) -> dict:
     """Mean kW in each half hour of weekdays and weekends: the customer's over the period, then the
     area peers' median over its whole months."""
     own = stats.average_profile(readings)
