@@ -45,6 +45,13 @@ class Thresholds:
     gap_days: int = 1  # whole days without a reading, between the first and the last
     history_weeks: int = 4  # the past the base-load and spike rules compare with
 
+    @classmethod
+    def configured(cls) -> "Thresholds":
+        """The defaults, with settings.ALERT_THRESHOLDS's overrides."""
+        from django.conf import settings
+
+        return cls(**settings.ALERT_THRESHOLDS)
+
 
 class AlertRow(NamedTuple):
     """One alert, as found in a customer's readings."""

@@ -90,7 +90,7 @@ class _Import:
                 self._move_group(self.customers[customer_id])
         prepared = read_ahead(
             partial(prepare, on_duplicate=self.on_duplicate, zone=settings.TIME_ZONE, writer=self.writer,
-                    thresholds=Thresholds(**settings.ALERT_THRESHOLDS)),
+                    thresholds=Thresholds.configured()),
             ((file.customer_id, file.path, self._known_sha256(file.customer_id)) for file in folder.files),
         )
         group = None

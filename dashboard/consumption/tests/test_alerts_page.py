@@ -145,3 +145,11 @@ def test_the_summary_counts_customers_with_alerts_by_kind_and_sorts_customers_by
     exported = list(csv.DictReader(io.StringIO(b"".join(
         client.get("/summary/", {"_export": "csv", "sort": "alerts"}).streaming_content).decode())))
     assert [(row["Customer"], row["Alerts"]) for row in exported] == [("3002", "0"), ("3001", "1"), ("3000", "2")]
+
+
+def test_the_pages_name_the_weeks_of_history_the_rules_are_set_to(client, alerts, settings):
+    assert "over the previous 4 weeks;" in client.get("/alerts/").content.decode()
+    settings.ALERT_THRESHOLDS = {"history_weeks": 2}
+    assert "over the previous 2 weeks;" in client.get("/alerts/").content.decode()
+    detail = client.get("/detail/3000/").content.decode()
+    assert "compare with the 2 weeks before: this customer's readings" in detail

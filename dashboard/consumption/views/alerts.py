@@ -5,6 +5,7 @@ from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_safe
 
+from ..alerts import Thresholds
 from ..csv_export import streamed_csv
 from ..filters import AlertFilter
 from ..forms import AlertParamsForm
@@ -28,7 +29,8 @@ def alerts(request: HttpRequest) -> HttpResponse:
     if request.GET.get("_export") == "csv":
         return streamed_csv(table.as_values(), "alerts.csv")
     notices += paginate_table(table, params.cleaned_data.get("page") or 1, request.GET, per_page=ALERTS_PER_PAGE)
-    ctx = {"filter": filters, "params": params, "table": table, "notices": notices}
+    ctx = {"filter": filters, "params": params, "table": table, "notices": notices,
+           "history_weeks": Thresholds.configured().history_weeks}
     htmx = request.htmx
     template = "consumption/alerts.html"
     if htmx and not htmx.history_restore_request and htmx.target == "alert-results":

@@ -5,7 +5,6 @@ from datetime import date, datetime, time, timedelta
 from itertools import chain
 from pathlib import PurePath
 
-from django.conf import settings
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
@@ -89,7 +88,8 @@ def detail(request: HttpRequest, customer_id: int) -> HttpResponse:
         context["notices"] = params.notices
         if params.compared is not None and context["changes"] is None:
             context["notices"] = [*params.notices, nothing_to_compare(*params.compared)]
-        context["short_history"] = _too_short_to_judge(customer)
+        context["history_weeks"] = Thresholds.configured().history_weeks
+        context["short_history"] = _too_short_to_judge(customer, context["history_weeks"])
         if target == "period":
             template = "consumption/detail.html#period"
         else:
@@ -243,11 +243,10 @@ def _alert_points(series: "Series", alerts: list[Alert]) -> dict:
     return ALERT_MARKS | {"points": [[x, own.get(x, 0.0)] for x in sorted(starts) if first <= x <= last]}
 
 
-def _too_short_to_judge(customer: Customer) -> bool:
-    """The base-load and spike rules compare a week or a day with the four weeks before it."""
+def _too_short_to_judge(customer: Customer, weeks: int) -> bool:
+    """The base-load and spike rules compare a week or a day with the `weeks` before it."""
     if customer.first_reading_at is None:
         return True
-    weeks = Thresholds(**settings.ALERT_THRESHOLDS).history_weeks
     return customer.last_reading_at - customer.first_reading_at < timedelta(weeks=weeks + 1)
 
 
