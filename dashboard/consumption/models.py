@@ -4,6 +4,8 @@ Aggregates (Customer's whole-history fields, DailyConsumption, DayBlock, Profile
 GroupHalfHour, GroupBucketTotals, the area medians and Alert) are written only by the importer, in
 the same transaction as the readings they summarise.
 """
+from pathlib import PurePath
+
 from django.db import models
 
 from . import statistics
@@ -281,6 +283,11 @@ class ImportFile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.path} ({self.status})"
+
+    @property
+    def name(self) -> str:
+        """The file's name, without the folder it was read from."""
+        return PurePath(self.path).name
 
 
 class RejectedRow(models.Model):

@@ -3,7 +3,6 @@ from dataclasses import dataclass
 from functools import cached_property
 from datetime import date, datetime, time, timedelta
 from itertools import chain
-from pathlib import PurePath
 
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
@@ -362,9 +361,6 @@ def _data_quality(customer: Customer) -> dict:
         "superseded_count": superseded.count(),
         "quality_rows_shown": QUALITY_ROWS_SHOWN,
     }
-    for record in chain(context["rejected_files"], (row.file for row in context["rejected_rows"]),
-                        (row.file for row in context["superseded_rows"])):
-        record.name = PurePath(record.path).name
     return context
 
 

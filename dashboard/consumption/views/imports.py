@@ -2,8 +2,6 @@
 
 Each page has one table, paged; a page link swaps that table alone through htmx and pushes the URL.
 """
-from pathlib import PurePath
-
 from django.core.paginator import EmptyPage, Page, Paginator
 from django.db.models import F, QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -40,8 +38,6 @@ def import_run(request: HttpRequest, run_id: int) -> HttpResponse:
     if status:
         files = files.filter(status=status)
     page, notices = _page(files, form, "page", FILES_PER_PAGE)
-    for record in page:
-        record.name = PurePath(record.path).name
     ctx = {
         "run": run,
         "files": page,
@@ -56,7 +52,6 @@ def import_run(request: HttpRequest, run_id: int) -> HttpResponse:
 @require_safe
 def import_file(request: HttpRequest, run_id: int, file_id: int) -> HttpResponse:
     record = get_object_or_404(ImportFile.objects.select_related("run"), pk=file_id, run_id=run_id)
-    record.name = PurePath(record.path).name
     form = ImportFileParamsForm(request.GET)
     rejected, rejected_notices = _page(record.rejected_rows.order_by("line_number"), form, "page", ROWS_PER_PAGE)
     superseded, superseded_notices = _page(
