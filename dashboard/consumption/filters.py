@@ -2,7 +2,7 @@
 import django_filters
 from django import forms
 
-from .forms import CustomerFilterForm, KnownValuesField
+from .forms import FilterForm, KnownValuesField
 from .alerts import ALERT_KINDS
 from .models import Alert, Customer
 
@@ -44,7 +44,7 @@ class CustomerFilter(GroupChoicesFilterSet):
     class Meta:
         model = Customer
         fields: list[str] = []
-        form = CustomerFilterForm
+        form = FilterForm
 
 
     def selection(self) -> dict:
@@ -69,5 +69,5 @@ class AlertFilter(GroupChoicesFilterSet):
     class Meta:
         model = Alert
         fields: list[str] = []
-        form = CustomerFilterForm
+        form = FilterForm
 

@@ -189,8 +189,8 @@ class KnownValuesField(forms.MultipleChoiceField):
         return super().clean([item for item in values if self.valid_value(item)])
 
 
-class CustomerFilterForm(forms.Form):
-    """The summary's customer filters (the FilterSet adds the fields): what was ignored, and why."""
+class FilterForm(forms.Form):
+    """The form of the summary's and the alerts' filters (their FilterSet adds the fields): what was ignored, and why."""
 
     def notices(self) -> list[str]:
         self.is_valid()

@@ -57,7 +57,7 @@ class PeriodStatistics:
 EMPTY = PeriodStatistics.from_totals(0, 0, 0, None, None)
 
 # The statistics shown beside the peers' medians.
-COMPARED = ("total_kwh", "average_daily_kwh", "peak_kw", "base_load_kw", "load_factor")
+PEER_STATISTICS = ("total_kwh", "average_daily_kwh", "peak_kw", "base_load_kw", "load_factor")
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ class PeerMedians:
     @classmethod
     def of(cls, peers: list[PeriodStatistics]) -> "PeerMedians":
         medians = {}
-        for name in COMPARED:
+        for name in PEER_STATISTICS:
             values = [getattr(peer, name) for peer in peers if getattr(peer, name) is not None]
             medians[name] = statistics.median(values) if values else None
         return cls(peers=len(peers), **medians)

@@ -25,7 +25,7 @@ def _sorted(queryset, is_descending: bool, field: str):
 class CustomerTable(tables.Table):
     """Expects customers annotated by `Customer.objects.with_period_totals()`, `group_rank` and,
     when `compared`, by `with_comparison()`; `days` is the period's length."""
-    COMPARED = ("previous_kwh", "change_kwh", "change_pct")
+    COMPARED_COLUMNS = ("previous_kwh", "change_kwh", "change_pct")
     CUSTOMER_FIELDS = ("id", "area", "tariff")  # the Customer fields shown; the rest are annotations
 
     id = tables.Column(verbose_name="Customer")
@@ -55,7 +55,7 @@ class CustomerTable(tables.Table):
         empty_text = "No customers match these filters."
 
     def __init__(self, *args, days: int, compared: bool = False, **kwargs) -> None:
-        super().__init__(*args, exclude=() if compared else self.COMPARED, **kwargs)
+        super().__init__(*args, exclude=() if compared else self.COMPARED_COLUMNS, **kwargs)
         self.expected_readings = HALF_HOURS_PER_DAY * max(days, 1)
 
     def page_cells(self) -> list[list[tuple[str, str]]]:

@@ -16,6 +16,11 @@ BASE_LOAD_READINGS = 8
 SLOTS = [f"{slot // 2:02d}:{slot % 2 * 30:02d}" for slot in range(HALF_HOURS_PER_DAY)]
 
 
+# The energy axis's unit for each bucket a series is summed by.
+KWH_PER_BUCKET = {"halfhour": "kWh per half hour", "day": "kWh per day", "week": "kWh per week",
+                  "month": "kWh per month"}
+
+
 def kwh(wh: float | None) -> float | None:
     """Energy in kWh of `wh` Wh."""
     return None if wh is None else wh / 1000

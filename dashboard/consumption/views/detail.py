@@ -19,7 +19,7 @@ from ..comparison import LABELS as COMPARED_LABELS, compared_buckets, compared_p
 from ..forms import COMPARISONS, DetailParamsForm, nothing_to_compare
 from ..models import Alert, Customer, DailyConsumption, ImportFile, Reading, RejectedRow, SupersededReading
 from ..parsing import timestamp_text
-from ..units import BASE_LOAD_READINGS, HALF_HOUR, HALF_HOURS_PER_DAY, SLOTS, bucket_start, kw, kwh
+from ..units import BASE_LOAD_READINGS, HALF_HOUR, HALF_HOURS_PER_DAY, KWH_PER_BUCKET, SLOTS, bucket_start, kw, kwh
 from .styles import COMPARED_DASH, PEER_DASH
 
 # Rejected rows and superseded duplicates listed on the page; the rest are counted.
@@ -201,13 +201,11 @@ def _readings(customer: Customer, params: Params) -> list[tuple[datetime, float]
     )
 
 
-Y_TITLES = {"halfhour": "kWh per half hour", "day": "kWh per day", "week": "kWh per week",
-            "month": "kWh per month"}
 
 
 def _overtime_chart(series: Series, params: Params, alerts: list[Alert]) -> dict:
     spec = {"unit": "kWh", "labels": series.labels, "datasets": series.datasets,
-            "yTitle": Y_TITLES[params.granularity]}
+            "yTitle": KWH_PER_BUCKET[params.granularity]}
     if params.granularity == "halfhour":
         # Drawn on a linear time axis with decimation, so a year's 17,520 points stay smooth.
         spec |= {"type": "timeseries", "x": series.x_ms, "labels": []}

@@ -25,14 +25,13 @@ from ..csv_export import streamed_csv
 from ..spread import Spread, spread_by_bucket
 from ..statistics import Change
 from ..tables import CountedPaginator, CustomerTable, percent_text
-from ..units import HALF_HOUR, HALF_HOURS_PER_DAY, kw, kwh, next_bucket
+from ..units import HALF_HOUR, HALF_HOURS_PER_DAY, KWH_PER_BUCKET, kw, kwh, next_bucket
 from .paging import paginate_table, sort_table
 from .styles import COMPARED_DASH
 
 BUCKET_TITLES = {"day": "Day", "week": "Week starting (Monday)", "month": "Month"}
 PER_PAGE_CHOICES = (25, 50, 100, 500)
 GROUP_COLOURS = ["#2f9e44", "#ae3ec9", "#0c8599", "#c2255c", "#f08c00", "#5c7cfa", "#495057"]
-PER_DAY = {"day": "kWh per day", "week": "kWh per week", "month": "kWh per month"}
 TOP_PEAKS = 10
 
 
@@ -307,8 +306,8 @@ def _chart(selection: Selection, customers_with_data: int, compared: dict | None
     return {
         "type": "bar", "unit": "kWh", "labels": [label(b) for b in buckets], "datasets": datasets,
         "xTitle": BUCKET_TITLES[selection.granularity],
-        "yTitle": f"Total ({PER_DAY[selection.granularity]})",
-        "y2Title": f"Average per customer ({PER_DAY[selection.granularity]})",
+        "yTitle": f"Total ({KWH_PER_BUCKET[selection.granularity]})",
+        "y2Title": f"Average per customer ({KWH_PER_BUCKET[selection.granularity]})",
     }
 
 
