@@ -70,4 +70,3 @@ class AlertFilter(GroupChoicesFilterSet):
         model = Alert
         fields: list[str] = []
         form = FilterForm
-

@@ -63,4 +63,3 @@ def next_bucket(bucket: date, granularity: str) -> date:
 def bucket_end(bucket: date, granularity: str) -> date:
     """The last day of the day, week or month starting on `bucket`."""
     return next_bucket(bucket, granularity) - timedelta(days=1)
-

@@ -167,4 +167,3 @@ def test_the_detail_page_says_where_the_customer_stands_in_area_tariff_and_base(
     expected = (below(lambda pk: everyone[pk][0] == area), below(lambda pk: everyone[pk][1] == tariff),
                 below(lambda pk: True))
     assert (standing.area, standing.tariff, standing.base) == pytest.approx(expected)
-
