@@ -63,6 +63,12 @@ class Selection:
         return (self.end - self.start).days + 1
 
     @property
+    def whole_groups(self) -> bool:
+        """Whether the filter takes whole area-and-tariff groups, so that the group tables' sums serve
+        it: areas and tariffs do, a filter naming one customer does not."""
+        return self.customer is None
+
+    @property
     def period(self) -> tuple[date, date] | tuple[None, None]:
         """The period for per-customer totals, within the data's days: none means whole history, read
         from Customer itself."""
@@ -159,8 +165,8 @@ def _customer_table(request: HttpRequest, selection: Selection, count: int | Non
     # sorts of the percentile's windows and of the table.
     customers = (selection.customers.only(*CustomerTable.CUSTOMER_FIELDS).with_period_totals(*selection.period)
                  .with_alert_counts(selection.start, selection.end))
-    if selection.customer is None:
-        customers = customers.with_group_percentile(*selection.period)  # the filters take or leave whole groups
+    if selection.whole_groups:
+        customers = customers.with_group_percentile(*selection.period)  # the window sees every customer of each group
     else:  # one customer: ranked among their whole group, which the filter leaves out
         rank = selection.customers.group_rank_of(selection.customer, *selection.period)
         customers = customers.annotate(group_rank=Value(rank, output_field=FloatField()))
@@ -176,7 +182,7 @@ def _customer_table(request: HttpRequest, selection: Selection, count: int | Non
 
 def _totals(selection: Selection, start: date, end: date) -> dict:
     """The filtered customers' Wh, readings and customer-days with readings over start..end."""
-    if selection.customer is None:
+    if selection.whole_groups:
         return GroupDaily.objects.for_groups(selection.areas, selection.tariffs).for_period(start, end).totals()
     return selection.customers.daily_totals(start, end)
 
@@ -202,7 +208,7 @@ def _figures(selection: Selection, counts: dict, compared: dict | None) -> dict:
     """Headline figures: totals, average daily kWh per customer-day with data, peak demand, coverage;
     beside a compared period, the change of the first two; and the period's highest half hours."""
     totals = _totals(selection, selection.start, selection.end)
-    if selection.customer is None:
+    if selection.whole_groups:
         peaks = (GroupHalfHour.objects.for_groups(selection.areas, selection.tariffs)
                  .for_period(selection.start, selection.end).highest(TOP_PEAKS))
     else:
@@ -255,7 +261,7 @@ def _alert_figures(selection: Selection) -> dict:
 def _series(selection: Selection, start: date, end: date, breakdown: str | None, granularity: str | None = None):
     """The filtered customers' Wh per bucket of `granularity` (the selection's) over start..end."""
     granularity = granularity or selection.granularity
-    if selection.customer is None:
+    if selection.whole_groups:
         return (GroupDaily.objects.for_groups(selection.areas, selection.tariffs)
                 .for_period(start, end).series(granularity, breakdown))
     return selection.customers.daily_series(start, end, granularity, breakdown)
@@ -314,7 +320,7 @@ def _chart(selection: Selection, customers_with_data: int, compared: dict | None
 def _spread_datasets(selection: Selection, totals: dict[date, float], buckets: list[date]) -> list[dict]:
     """The 10th to 90th percentile of the customers' totals as a band, and the median, per bucket, on
     the per-customer axis; one customer is their own spread."""
-    if selection.customer is None:
+    if selection.whole_groups:
         spread = spread_by_bucket(selection.customers, selection.areas, selection.tariffs, selection.granularity,
                                   selection.start, selection.end, (selection.data_first, selection.data_last))
     else:
