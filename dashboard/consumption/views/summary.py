@@ -166,7 +166,7 @@ def _customer_table(request: HttpRequest, selection: Selection, count: int | Non
     customers = (selection.customers.only(*CustomerTable.CUSTOMER_FIELDS).with_period_totals(*selection.period)
                  .with_alert_counts(selection.start, selection.end))
     if selection.whole_groups:
-        customers = customers.with_group_percentile(*selection.period)  # the window sees every customer of each group
+        customers = customers.with_group_percentile(*selection.period)  # the filters take or leave whole groups
     else:  # one customer: ranked among their whole group, which the filter leaves out
         rank = selection.customers.group_rank_of(selection.customer, *selection.period)
         customers = customers.annotate(group_rank=Value(rank, output_field=FloatField()))
