@@ -1,7 +1,7 @@
 """Customers, their half-hourly readings, the aggregates the pages read, and the import log.
 
 Aggregates (Customer's whole-history fields, DailyConsumption, DayBlock, ProfileMonth, GroupDaily,
-GroupHalfHour, GroupBucketTotals, the area medians and Alert) are written only by the importer, in
+GroupHalfHour, GroupBucketTotals, GroupRunningTotals, the area medians and Alert) are written only by the importer, in
 the same transaction as the readings they summarise.
 """
 from pathlib import PurePath
@@ -20,6 +20,7 @@ from .queries import (
     GroupBucketTotalsQuerySet,
     GroupDailyQuerySet,
     GroupHalfHourQuerySet,
+    GroupRunningTotalsQuerySet,
     ProfileMonthQuerySet,
     ReadingQuerySet,
 )
@@ -209,6 +210,23 @@ class GroupBucketTotals(models.Model):
     wh = models.BinaryField(help_text="their Wh, sorted, as little-endian float64 values")
 
     objects = GroupBucketTotalsQuerySet.as_manager()
+
+
+class GroupRunningTotals(models.Model):
+    """Every customer of one area and tariff with readings, their DailyConsumption running Wh and
+    readings as of one day with readings in the area (the last of their days up to it; 0 before
+    their first), as arrays in customer id order. A period's totals of all the group's customers are one row's arrays less
+    another's: two rows per group, where the customers' own rows would be two per customer."""
+
+    pk = models.CompositePrimaryKey("area", "tariff", "date")
+    area = models.CharField(max_length=100)
+    tariff = models.CharField(max_length=100)
+    date = models.DateField()
+    customer_ids = models.BinaryField(help_text="little-endian int64 values")
+    wh_to_date = models.BinaryField(help_text="little-endian float64 values")
+    readings_to_date = models.BinaryField(help_text="little-endian int32 values")
+
+    objects = GroupRunningTotalsQuerySet.as_manager()
 
 
 class GroupHalfHour(models.Model):

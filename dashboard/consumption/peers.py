@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from . import statistics as stats
-from .models import AreaProfileMedian, AreaSeriesMedian, Customer, GroupDaily, ProfileMonth
+from .models import AreaProfileMedian, AreaSeriesMedian, Customer, GroupDaily, GroupRunningTotals, ProfileMonth
+from .queries import PERIOD_WH_DECIMALS
 from .units import bucket_end
 
 
@@ -54,11 +55,10 @@ def series_median(customer: Customer, granularity: str, own: list[dict], start: 
             window = windows.get(first, stats.MedianWindow(0))
             medians.append(stats.median_excluding(window, row["wh"]))
         else:  # the first or last bucket, cut by the period: at most two such
-            peers = (
-                Customer.objects.filter(area=customer.area).exclude(pk=customer.pk)
-                .with_period_totals(max(start, first), min(end, last)).filter(period_readings__gt=0)
-            )
-            values = sorted(peers.values_list("period_wh", flat=True))
+            area = (GroupRunningTotals.objects.for_groups([customer.area], [])
+                    .period_totals(max(start, first), min(end, last)))
+            values = sorted(round(wh, PERIOD_WH_DECIMALS) for pk, wh in zip(area.customer_ids, area.wh)
+                            if pk != customer.pk)
             medians.append(stats.median_excluding(stats.MedianWindow.of(values)))
     return medians
 

@@ -5,6 +5,8 @@ leaving that side open (day blocks need both); rows keyed by a timestamp are the
 starting on those days.
 """
 from datetime import date, datetime, time, timedelta
+from functools import reduce
+from operator import or_
 from typing import NamedTuple
 
 from django.conf import settings
@@ -18,6 +20,7 @@ from django.db.models.functions import Coalesce, NullIf, PercentRank, Round, Tru
 from django.db.models.lookups import GreaterThan
 
 from .blocks import block_key, split_period
+from .packed import FLOAT64, INT32, INT64, unpack
 from .statistics import MedianWindow, percent_below
 
 
@@ -373,6 +376,49 @@ class GroupBucketTotalsQuerySet(models.QuerySet):
     def for_buckets(self, granularity: str, first: date, last: date) -> "GroupBucketTotalsQuerySet":
         """The days, weeks or months starting on `first` to `last`, both inclusive."""
         return self.filter(granularity=granularity, period__gte=first, period__lte=last)
+
+
+class CustomerTotals(NamedTuple):
+    """Customers' Wh over one period, unrounded (the difference of two running totals), an element
+    per customer in each list."""
+
+    customer_ids: list[int]
+    wh: list[float]
+
+
+class GroupRunningTotalsQuerySet(models.QuerySet):
+    def for_groups(self, areas: list[str], tariffs: list[str]) -> "GroupRunningTotalsQuerySet":
+        return _for_groups(self, areas, tariffs)
+
+    def period_totals(self, start: date, end: date) -> CustomerTotals:
+        """The Wh over `start`..`end` (inclusive) of each customer of these groups with readings in
+        it: per group, the running totals of its last row up to `end` less those of its last row
+        before `start` (none: 0). Two queries, and two rows per group, whatever the customers."""
+        last = (
+            self.order_by().values("area", "tariff")
+            .annotate(to_end=Max("date", filter=Q(date__lte=end)), before=Max("date", filter=Q(date__lt=start)))
+            .filter(to_end__isnull=False)
+        )
+        keys = [(row["area"], row["tariff"], row["to_end"], row["before"]) for row in last]
+        totals = CustomerTotals([], [])
+        if not keys:
+            return totals
+        wanted = [Q(area=area, tariff=tariff, date__in=[day for day in days if day]) for area, tariff, *days in keys]
+        rows = {(row.area, row.tariff, row.date): row for row in self.filter(reduce(or_, wanted))}
+        for area, tariff, to_end, before in keys:
+            # One rebuild of an area writes all its rows: both hold the same customers, in the same order.
+            ids, wh, readings = _unpacked(rows[area, tariff, to_end])
+            _, wh_0, readings_0 = _unpacked(rows[area, tariff, before]) if before else (ids, *[[0] * len(ids)] * 2)
+            # Whole lists at a time, not an append per customer: there may be thousands, on every request.
+            kept = [index for index, (count, count_0) in enumerate(zip(readings, readings_0)) if count > count_0]
+            totals.customer_ids.extend(ids[index] for index in kept)
+            totals.wh.extend(wh[index] - wh_0[index] for index in kept)
+        return totals
+
+
+def _unpacked(row) -> tuple:
+    """A GroupRunningTotals row's arrays: customer ids, Wh and readings."""
+    return unpack(INT64, row.customer_ids), unpack(FLOAT64, row.wh_to_date), unpack(INT32, row.readings_to_date)
 
 
 class GroupHalfHourQuerySet(models.QuerySet):

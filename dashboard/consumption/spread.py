@@ -3,7 +3,8 @@ the filtered customers' totals in each bucket, among those with readings in it.
 
 Exact, read from what the import keeps: each area and tariff's sorted totals of every whole bucket
 (GroupBucketTotals), merged across the groups the filter takes. A week or month that the period cuts
-is summed for each customer over the part the period holds, from their running totals: at most two such.
+is summed for each customer over the part the period holds, from the groups' running totals
+(GroupRunningTotals): at most two such.
 Percentiles interpolate linearly between the two nearest ranks (numpy's default, Python's
 statistics.quantiles with method="inclusive").
 """
@@ -11,8 +12,8 @@ from collections import defaultdict
 from datetime import date
 from typing import NamedTuple
 
-from .models import GroupBucketTotals
-from .queries import CustomerQuerySet
+from .models import GroupBucketTotals, GroupRunningTotals
+from .queries import PERIOD_WH_DECIMALS
 from .units import bucket_end, bucket_start
 
 PERCENTILES = (10, 50, 90)
@@ -27,11 +28,10 @@ class Spread(NamedTuple):
 
 
 def spread_by_bucket(
-    customers: CustomerQuerySet, areas: list[str], tariffs: list[str], granularity: str,
-    start: date, end: date, bounds: tuple[date, date],
+    areas: list[str], tariffs: list[str], granularity: str, start: date, end: date, bounds: tuple[date, date],
 ) -> dict[date, Spread]:
     """Per bucket of `granularity` from start to end (cut to the data's `bounds`): the percentiles
-    of `customers`, the whole groups of `areas` and `tariffs` (empty: all of them)."""
+    of the customers of the groups of `areas` and `tariffs` (empty: all of them)."""
     import numpy  # only for a chart that asks for its spread
 
     start, end = max(start, bounds[0]), min(end, bounds[1])
@@ -46,8 +46,8 @@ def spread_by_bucket(
         values[period].append(numpy.frombuffer(bytes(wh), dtype="<f8"))
     for bucket in cut:
         part = (max(bucket, start), min(bucket_end(bucket, granularity), end))
-        totals = customers.with_period_totals(*part).filter(period_readings__gt=0).values_list("period_wh", flat=True)
-        values[bucket].append(numpy.array(list(totals), dtype=float))
+        totals = GroupRunningTotals.objects.for_groups(areas, tariffs).period_totals(*part)
+        values[bucket].append(numpy.round(totals.wh, PERIOD_WH_DECIMALS))
     spread = {}
     for bucket, arrays in values.items():
         merged = numpy.concatenate(arrays)

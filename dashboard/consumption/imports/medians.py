@@ -19,7 +19,8 @@ from django.db.models import CharField
 from django.db.models.functions import Cast
 
 from ..models import (
-    AreaProfileMedian, AreaSeriesMedian, Customer, DailyConsumption, GroupBucketTotals, GroupDaily, ProfileMonth,
+    AreaProfileMedian, AreaSeriesMedian, Customer, DailyConsumption, GroupBucketTotals, GroupDaily, GroupRunningTotals,
+    ProfileMonth,
 )
 from ..statistics import MedianWindow
 from ..units import HALF_HOURS_PER_DAY, bucket_start
@@ -42,6 +43,7 @@ def rebuild_area_aggregates(areas: Iterable[str], writer: Writer) -> None:
         AreaSeriesMedian.objects.filter(area__in=areas).delete()
         AreaProfileMedian.objects.filter(area__in=areas).delete()
         GroupBucketTotals.objects.filter(area__in=areas).delete()
+        GroupRunningTotals.objects.filter(area__in=areas).delete()
     for area in areas:
         writer.insert(AreaSeriesMedian, SERIES_COLUMNS, [writer.encode_rows(_series_windows(area, writer))])
         writer.insert(AreaProfileMedian, PROFILE_COLUMNS, [writer.encode_rows(_profile_windows(area))])
@@ -58,10 +60,15 @@ def _series_windows(area: str, writer: Writer) -> list[tuple]:
     days = {day: index for index, day in enumerate(GroupDaily.objects.filter(area=area).dates("date", "day"))}
     column_of = {day.isoformat(): index for day, index in days.items()}
     wh = numpy.full((len(customers), len(days)), numpy.nan)  # no reading that day: NaN
+    readings = numpy.zeros((len(customers), len(days)), dtype=numpy.int32)
     rows = (DailyConsumption.objects.filter(customer__area=area).order_by()
-            .values_list("customer_id", _as_text("date"), "wh"))
+            .values_list("customer_id", _as_text("date"), "wh", "readings"))
     for chunk in _chunks(rows.iterator(chunk_size=BATCH)):
-        wh[[customers[row[0]] for row in chunk], [column_of[row[1]] for row in chunk]] = [row[2] for row in chunk]
+        where = [customers[row[0]] for row in chunk], [column_of[row[1]] for row in chunk]
+        wh[where] = [row[2] for row in chunk]
+        readings[where] = [row[3] for row in chunk]
+    _insert_running_totals(area, list(customers), tariff_of_row, list(days), wh, readings, writer)
+    del readings
     windows, totals = [], []
     for granularity in ("day", "week", "month"):
         buckets: dict[date, list[int]] = {}
@@ -84,9 +91,40 @@ def _series_windows(area: str, writer: Writer) -> list[tuple]:
     return windows
 
 
-def _insert_totals(totals: list[GroupBucketTotals], writer: Writer) -> None:
+def _insert_running_totals(area: str, customer_ids: list[int], tariff_of_row, days: list[date], wh, readings,
+                           writer: Writer) -> None:
+    """GroupRunningTotals of each of the area's tariffs on each of `days`, from the customers' Wh
+    (NaN: no reading) and readings per day: a tariff at a time, to hold a third of the sums at once.
+    The sums run in day order from 0.0, as the import's DailyConsumption running totals do, so
+    they are the same values (a day without readings adds 0.0, which changes no sum)."""
+    import numpy
+
+    ids = numpy.array(customer_ids, dtype="<i8")
+    # Customers without readings are left out: they add nothing to any period, and a change of group
+    # of theirs, which touches no sums, does not have their area rebuilt.
+    with_readings = readings.any(axis=1)
+    for tariff in sorted(set(tariff_of_row[with_readings])):
+        in_group = with_readings & (tariff_of_row == tariff)
+        wh_to_date = numpy.cumsum(numpy.nan_to_num(wh[in_group]), axis=1, dtype="<f8")
+        readings_to_date = numpy.cumsum(readings[in_group], axis=1, dtype="<i4")
+        group_ids = ids[in_group].tobytes()
+        rows = []
+        for column, day in enumerate(days):
+            rows.append(GroupRunningTotals(
+                area=area, tariff=tariff, date=day, customer_ids=group_ids,
+                wh_to_date=wh_to_date[:, column].tobytes(), readings_to_date=readings_to_date[:, column].tobytes(),
+            ))
+            if len(rows) == TOTALS_BATCH:
+                _insert_totals(rows, writer)
+                rows = []
+        _insert_totals(rows, writer)
+
+
+def _insert_totals(totals: list[GroupBucketTotals | GroupRunningTotals], writer: Writer) -> None:
+    if not totals:
+        return
     with writer.cursor():  # binary values: through the ORM, which encodes them for each database
-        GroupBucketTotals.objects.bulk_create(totals)
+        type(totals[0]).objects.bulk_create(totals)
 
 
 def _profile_windows(area: str) -> list[tuple]:
@@ -131,8 +169,9 @@ def _profile_windows(area: str) -> list[tuple]:
 
 
 def _customers(area: str) -> dict[int, int]:
-    """The area's customers, each with its row in the arrays."""
-    return {pk: index for index, pk in enumerate(Customer.objects.filter(area=area).values_list("pk", flat=True))}
+    """The area's customers, each with its row in the arrays, in id order."""
+    customers = Customer.objects.filter(area=area).order_by("pk").values_list("pk", flat=True)
+    return {pk: index for index, pk in enumerate(customers)}
 
 
 def _as_text(field: str) -> Cast:

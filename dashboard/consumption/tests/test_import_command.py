@@ -1,4 +1,5 @@
 """`manage.py import`: what lands in the database, what is recorded, and what is refused."""
+import bisect
 import csv
 import io
 import statistics
@@ -23,6 +24,7 @@ from consumption.models import (
     GroupBucketTotals,
     GroupDaily,
     GroupHalfHour,
+    GroupRunningTotals,
     ImportFile,
     ImportRun,
     ProfileMonth,
@@ -83,6 +85,9 @@ def database_state() -> dict:
         "area_series_medians": sorted(AreaSeriesMedian.objects.values_list()),
         "area_profile_medians": sorted(AreaProfileMedian.objects.values_list()),
         "group_bucket_totals": sorted((*row[:5], bytes(row[5])) for row in GroupBucketTotals.objects.values_list()),
+        "group_running_totals": sorted(
+            (*row[:3], *(bytes(value) for value in row[3:])) for row in GroupRunningTotals.objects.values_list()
+        ),
     }
 
 
@@ -116,6 +121,7 @@ def assert_aggregates_match_readings() -> None:
     }
     assert actual_daily == expected_daily
     assert_running_totals_match(expected_daily)
+    assert_group_running_totals_match(expected_daily, areas)
     assert {
         (g.area, g.tariff, g.date.isoformat()): [g.wh, g.readings, g.customers] for g in GroupDaily.objects.all()
     } == dict(group_daily)
@@ -163,6 +169,41 @@ def assert_running_totals_match(expected_daily: dict) -> None:
     assert stored.keys() == expected.keys()
     for key, running in expected.items():
         assert stored[key] == pytest.approx(running), key
+
+
+def assert_group_running_totals_match(expected_daily: dict, areas: dict) -> None:
+    """On each day with readings in an area, each of its groups holds every customer of the group with
+    readings, in id order, with the Wh and readings of their days up to and including it (0 before
+    their first)."""
+    area_days: dict = defaultdict(set)
+    own_days: dict = defaultdict(list)  # per customer: (day, Wh to date, readings to date)
+    for (customer_id, day), (wh, count, *_) in sorted(expected_daily.items()):
+        area_days[areas[customer_id][0]].add(day)
+        _, wh_before, count_before = own_days[customer_id][-1] if own_days[customer_id] else ("", 0, 0)
+        own_days[customer_id].append((day, wh_before + wh, count_before + count))
+    day_lists = {customer_id: [row[0] for row in rows] for customer_id, rows in own_days.items()}
+    expected = {}
+    for area, tariff in set(areas.values()):
+        members = sorted(pk for pk, group in areas.items() if group == (area, tariff) and pk in own_days)
+        if not members:
+            continue
+        for day in sorted(area_days[area]):
+            after = [bisect.bisect_right(day_lists.get(member, []), day) for member in members]
+            up_to = [own_days[member][index - 1][1:] if index else (0, 0) for member, index in zip(members, after)]
+            expected[(area, tariff, day)] = (members, *(list(column) for column in zip(*up_to)))
+    stored = {
+        (row.area, row.tariff, row.date.isoformat()): tuple(
+            list(struct.unpack(f"<{len(bytes(values)) // size}{code}", bytes(values)))
+            for values, code, size in ((row.customer_ids, "q", 8), (row.wh_to_date, "d", 8),
+                                       (row.readings_to_date, "i", 4))
+        )
+        for row in GroupRunningTotals.objects.all()
+    }
+    assert stored.keys() == expected.keys()
+    for key, (members, wh, readings_to_date) in expected.items():
+        assert stored[key][0] == members, key
+        assert stored[key][1] == pytest.approx(wh), key
+        assert stored[key][2] == readings_to_date, key
 
 
 def assert_day_blocks_match(expected_daily: dict) -> None:
@@ -1026,6 +1067,22 @@ def test_migration_0010_fills_the_bucket_totals_of_data_imported_before_it(data_
     importlib.import_module("consumption.migrations.0010_group_bucket_totals").fill_from_daily_rows(apps, None)
     assert database_state()["group_bucket_totals"] == written
     assert len(written) == 3 * 3  # each customer's group: its days, weeks and months
+
+
+def test_migration_0015_fills_the_group_running_totals_of_data_imported_before_it(data_dir):
+    import importlib
+
+    from django.apps import apps
+
+    run_import(data_dir(CUSTOMERS, {
+        "3000.csv": readings_csv(*day("2016-07-15", [1.0] * 48), *day("2016-08-02", [2.0] * 48)),
+        "3001.csv": readings_csv(*day("2016-07-16", [3.0] * 48)),
+    }))
+    written = database_state()["group_running_totals"]
+    GroupRunningTotals.objects.all().delete()
+    importlib.import_module("consumption.migrations.0015_group_running_totals").fill_from_daily_rows(apps, None)
+    assert database_state()["group_running_totals"] == written
+    assert_aggregates_match_readings()
 
 
 def test_migration_0011_ranks_the_customers_imported_before_it(data_dir):

@@ -43,7 +43,7 @@ def test_the_band_and_median_are_the_exact_percentiles_per_bucket(client, writte
     chosen = [pk for pk, (area, tariff) in everyone.items()
               if filters.get("area", area) == area and filters.get("tariff", tariff) == tariff
               and int(filters.get("customer", pk)) == pk]
-    # The period cuts the first and last week and month: those are summed from day blocks.
+    # The period cuts the first and last week and month: those are summed from the groups' running totals.
     spec = client.get("/summary/chart.json", {"from": PERIOD[0], "to": PERIOD[1], "granularity": granularity,
                                               "spread": "1", **filters}).json()
     expected = expected_spread(written, chosen, granularity, *PERIOD)
@@ -68,6 +68,20 @@ def test_over_the_whole_history_every_bucket_is_read_whole(client, written, gran
         spec = client.get("/summary/chart.json", {"granularity": granularity, "spread": "1"}).json()
     median = next(dataset for dataset in spec["datasets"] if dataset["label"] == "Median customer")["data"]
     assert median == pytest.approx([expected[bucket][1] for bucket in sorted(expected)], abs=1e-3)
+
+
+@pytest.mark.parametrize("period", [PERIOD, (date(2016, 3, 1), date(2016, 3, 2)), (date(2016, 6, 1), date(2016, 6, 1)),
+                                    (date(2014, 1, 1), date(2015, 1, 20))])
+@pytest.mark.parametrize("filters", [{}, {"area": "even"}, {"area": "odd", "tariff": "t2"}])
+def test_customers_with_readings_in_a_period_are_counted_from_the_readings(client, written, period, filters):
+    """Late starters have nothing before June 2016, and any customer may miss a day."""
+    chosen = [pk for pk, (area, tariff) in people().items()
+              if filters.get("area", area) == area and filters.get("tariff", tariff) == tariff]
+    expected = sum(any(period[0] <= moment.date() <= period[1] for moment, _ in written[pk]) for pk in chosen)
+    query = {"from": period[0], "to": period[1], **filters}
+    assert client.get("/summary/chart.json", query).json()["customers_with_data"] == expected
+    figures = client.get("/summary/", query).context["figures"]
+    assert (figures["customers"], figures["customers_with_data"]) == (len(chosen), expected)
 
 
 def test_without_spread_the_chart_has_no_band(client, written):

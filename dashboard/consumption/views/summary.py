@@ -19,7 +19,7 @@ from ..filters import CustomerFilter
 from ..comparison import LABELS as COMPARED_LABELS, compared_buckets, compared_period, drawn_series
 from ..forms import SummaryParamsForm, nothing_to_compare
 from ..alerts import ALERT_KINDS
-from ..models import Alert, Customer, GroupDaily, GroupHalfHour
+from ..models import Alert, Customer, GroupDaily, GroupHalfHour, GroupRunningTotals
 from ..queries import CustomerQuerySet
 from ..csv_export import streamed_csv
 from ..spread import Spread, spread_by_bucket
@@ -109,7 +109,7 @@ def chart_json(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"unit": "kWh", "granularity": "day", "labels": [], "datasets": [
             {"label": "Total", "data": []}, {"label": "Average per customer", "data": []}],
             "notices": ["No readings have been imported yet."]})
-    counts = selection.customers.counts(*selection.period)
+    counts = _counts(selection)
     spec = _chart(selection, counts["with_data"], _compared_totals(selection))
     return JsonResponse({
         "unit": "kWh", "granularity": selection.granularity, "labels": spec["labels"],
@@ -126,7 +126,7 @@ def _render_page(request: HttpRequest, selection: Selection) -> HttpResponse:
     if htmx and not htmx.history_restore_request and htmx.target == "customer-table":
         context |= _customer_table(request, selection, selection.customers.count())
         return render(request, "consumption/summary.html#table", context)
-    counts = selection.customers.counts(*selection.period)
+    counts = _counts(selection)
     compared = _compared_totals(selection)
     context |= _customer_table(request, selection, counts["customers"])
     context |= {"figures": _figures(selection, counts, compared),
@@ -156,6 +156,15 @@ def _selection(request: HttpRequest) -> Selection | None:
         per_page=params["per_page"], page=params["page"], data_first=data_first, data_last=data_last,
         notices=filters.form.notices() + params_form.notices(),
     )
+
+
+def _counts(selection: Selection) -> dict:
+    """How many customers the filter takes, and how many of them have readings in the period (or ever)."""
+    if selection.whole_groups and selection.period_given:
+        with_data = (GroupRunningTotals.objects.for_groups(selection.areas, selection.tariffs)
+                     .period_totals(*selection.period).customer_ids)
+        return {"customers": selection.customers.count(), "with_data": len(with_data)}
+    return selection.customers.counts(*selection.period)
 
 
 def _customer_table(request: HttpRequest, selection: Selection, count: int | None = None) -> dict:
@@ -321,7 +330,7 @@ def _spread_datasets(selection: Selection, totals: dict[date, float], buckets: l
     """The 10th to 90th percentile of the customers' totals as a band, and the median, per bucket, on
     the per-customer axis; one customer is their own spread."""
     if selection.whole_groups:
-        spread = spread_by_bucket(selection.customers, selection.areas, selection.tariffs, selection.granularity,
+        spread = spread_by_bucket(selection.areas, selection.tariffs, selection.granularity,
                                   selection.start, selection.end, (selection.data_first, selection.data_last))
     else:
         spread = {bucket: Spread(wh, wh, wh) for bucket, wh in totals.items()}

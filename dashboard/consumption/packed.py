@@ -1,0 +1,21 @@
+"""Arrays of numbers kept in one BinaryField: little-endian, whatever the machine.
+
+The group tables that hold a value per customer (GroupBucketTotals, GroupRunningTotals) store them
+this way, so a page reads a group's customers in one row. The import writes them with numpy; the
+pages read them with the standard library's array, so that no page but the spread's imports numpy.
+"""
+import sys
+from array import array
+
+# array type codes of the stored types: numpy's "<f8", "<i4" and "<i8"
+FLOAT64, INT32, INT64 = "d", "i", "q"
+
+
+def unpack(code: str, data: bytes | memoryview) -> array:
+    values = array(code)
+    if values.itemsize != {FLOAT64: 8, INT32: 4, INT64: 8}[code]:
+        raise RuntimeError(f"array type {code!r} has {values.itemsize} bytes on this machine")
+    values.frombytes(data)
+    if sys.byteorder == "big":
+        values.byteswap()
+    return values
