@@ -1,8 +1,8 @@
 """Customers, their half-hourly readings, the aggregates the pages read, and the import log.
 
 Aggregates (Customer's whole-history fields, DailyConsumption, DayBlock, ProfileMonth, GroupDaily,
-GroupHalfHour, GroupBucketTotals, GroupRunningTotals, the area medians and Alert) are written only by the importer, in
-the same transaction as the readings they summarise.
+GroupHalfHour, GroupBucketTotals, GroupRunningTotals, GroupPeakBlocks, the area medians and Alert)
+are written only by the importer, in the same transaction as the readings they summarise.
 """
 from pathlib import PurePath
 
@@ -20,6 +20,7 @@ from .queries import (
     GroupBucketTotalsQuerySet,
     GroupDailyQuerySet,
     GroupHalfHourQuerySet,
+    GroupPeakBlocksQuerySet,
     GroupRunningTotalsQuerySet,
     ProfileMonthQuerySet,
     ReadingQuerySet,
@@ -213,10 +214,10 @@ class GroupBucketTotals(models.Model):
 
 
 class GroupRunningTotals(models.Model):
-    """Every customer of one area and tariff with readings, their DailyConsumption running Wh and
-    readings as of one day with readings in the area (the last of their days up to it; 0 before
-    their first), as arrays in customer id order. A period's totals of all the group's customers are one row's arrays less
-    another's: two rows per group, where the customers' own rows would be two per customer."""
+    """Every customer of one area and tariff with readings, their sums over their days up to and
+    including one day with readings in the area (0 before their first), as arrays in customer id
+    order. A period's sums of all the group's customers are one row's arrays less another's: two
+    rows per group, where the customers' own rows would be two per customer."""
 
     pk = models.CompositePrimaryKey("area", "tariff", "date")
     area = models.CharField(max_length=100)
@@ -225,8 +226,25 @@ class GroupRunningTotals(models.Model):
     customer_ids = models.BinaryField(help_text="little-endian int64 values")
     wh_to_date = models.BinaryField(help_text="little-endian float64 values")
     readings_to_date = models.BinaryField(help_text="little-endian int32 values")
+    days_to_date = models.BinaryField(help_text="days with readings, as little-endian int32 values")
+    base_wh_to_date = models.BinaryField(help_text="sum of the days' base_wh, as little-endian float64 values")
+    base_days_to_date = models.BinaryField(help_text="days with a base_wh, as little-endian int32 values")
 
     objects = GroupRunningTotalsQuerySet.as_manager()
+
+
+class GroupPeakBlocks(models.Model):
+    """Every customer of one area and tariff with readings, their largest half-hour Wh within one
+    day block (consumption.blocks) holding a day with readings in the area, as an array in customer
+    id order (-inf: no reading in it). A period's peaks are the largest of a few blocks' arrays."""
+
+    pk = models.CompositePrimaryKey("area", "tariff", "block")
+    area = models.CharField(max_length=100)
+    tariff = models.CharField(max_length=100)
+    block = models.PositiveIntegerField(help_text="blocks.block_key(level, first_day)")
+    peak_wh = models.BinaryField(help_text="little-endian float64 values")
+
+    objects = GroupPeakBlocksQuerySet.as_manager()
 
 
 class GroupHalfHour(models.Model):

@@ -1,17 +1,20 @@
 """Peers' figures for the detail page, read from what the import precomputed: a fixed number of
 queries and rows per peer, whatever the period and the number of customers.
 
-- Statistics and standing: every customer's totals over exactly the period, from a few day blocks
-  each, or over all of the data from the customer's own row: one row per customer.
+- Statistics and standing: every customer's totals over exactly the period, from the groups'
+  running totals at either end of it and their peaks in the few day blocks covering it (a few rows
+  per group), or over all of the data from the customer's own row (one row per customer).
 - Over-time series: each whole day, week or month from the area's median windows; a week or month
-  that the period cuts from the peers' running totals at either end of that part of it.
+  that the period cuts from the area's running totals at either end of that part of it.
 - Average day: the area's median window of each half hour over the whole months the period touches.
 """
 from dataclasses import dataclass
 from datetime import date
 
 from . import statistics as stats
-from .models import AreaProfileMedian, AreaSeriesMedian, Customer, GroupDaily, GroupRunningTotals, ProfileMonth
+from .models import (
+    AreaProfileMedian, AreaSeriesMedian, Customer, GroupDaily, GroupPeakBlocks, GroupRunningTotals, ProfileMonth,
+)
 from .queries import PERIOD_WH_DECIMALS
 from .units import bucket_end
 
@@ -39,8 +42,27 @@ def figures(customer: Customer, start: date | None, end: date | None, bounds: tu
     if period == bounds:  # every reading: each customer's own whole-history figures
         rows = Customer.objects.history_figures()
     elif period is not None:
-        rows = Customer.objects.period_figures(*period)
+        rows = _period_figures(*period)
     return stats.compare_with_peers(customer.pk, customer.area, customer.tariff, rows)
+
+
+def _period_figures(start: date, end: date) -> list[dict]:
+    """CustomerQuerySet.period_figures() of every customer, from the group tables."""
+    peaks = GroupPeakBlocks.objects.period_peaks(start, end)
+    rows = []
+    for group in GroupRunningTotals.objects.period_sums(start, end):
+        if (group.area, group.tariff) not in peaks:  # no block of its area's days: no readings in the period
+            continue
+        group_peaks = peaks[group.area, group.tariff]  # the group's customers, in the same order
+        rows.extend(
+            {"customer_id": customer_id, "area": group.area, "tariff": group.tariff,
+             "wh": round(wh, PERIOD_WH_DECIMALS), "readings": readings, "days": days, "peak_wh": peak_wh,
+             "base_wh": base_wh / base_days if base_days else None}
+            for customer_id, wh, readings, days, peak_wh, base_wh, base_days in zip(
+                group.customer_ids, group.wh, group.readings, group.days, group_peaks, group.base_wh, group.base_days)
+            if readings > 0
+        )
+    return rows
 
 
 def series_median(customer: Customer, granularity: str, own: list[dict], start: date, end: date) -> list[float | None]:

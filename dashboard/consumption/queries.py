@@ -5,6 +5,7 @@ leaving that side open (day blocks need both); rows keyed by a timestamp are the
 starting on those days.
 """
 from datetime import date, datetime, time, timedelta
+from collections import defaultdict
 from functools import reduce
 from operator import or_
 from typing import NamedTuple
@@ -54,29 +55,9 @@ class CustomerQuerySet(models.QuerySet):
             period_avg_daily_wh=F("period_wh") / NullIf(F("period_days"), 0),
         )
 
-    def period_figures(self, start: date, end: date) -> "CustomerQuerySet":
-        """Per customer with readings in start..end: customer_id, area, tariff, Wh, readings, days,
-        largest half-hour Wh and mean daily base Wh (null if no day has one), from the few day blocks
-        covering the period: every customer's peak is wanted, which running totals cannot give, and
-        one join to the blocks gives the sums beside it. Led by the customers, so each one's blocks
-        are looked up by primary key; led by the blocks, a database would read all of them."""
-        blocks = _related_model(self, "dayblock").objects
-        return (
-            self.annotate(period=FilteredRelation("dayblock", condition=blocks.covering(start, end, "dayblock__")))
-            .values("area", "tariff", customer_id=F("pk"))
-            .annotate(
-                wh=Sum("period__wh"), readings=Sum("period__readings"), days=Sum("period__days"),
-                peak_wh=Max("period__peak_wh"),
-                base_wh=ExpressionWrapper(Sum("period__base_wh") / NullIf(Sum("period__base_days"), 0),
-                                          output_field=FloatField()),
-            )
-            .filter(readings__gt=0)
-            .order_by()
-        )
-
     def history_figures(self) -> "CustomerQuerySet":
-        """period_figures() over each customer's whole history, read from their own row: for a
-        period that covers every reading, where summing day blocks would give the same figures."""
+        """Per customer with readings: customer_id, area, tariff, Wh, readings, days, largest
+        half-hour Wh and mean daily base Wh, over their whole history, read from their own row."""
         return (
             self.filter(readings_count__gt=0)
             .values("area", "tariff", "peak_wh", "base_wh", customer_id=F("pk"), wh=F("total_wh"),
@@ -310,15 +291,15 @@ class DayBlockQuerySet(models.QuerySet):
         return self.filter(self.covering(start, end))
 
     @staticmethod
-    def covering(start: date, end: date, prefix: str = "") -> Q:
-        """The condition on a day block (reached through `prefix`) to be one of those covering start..end.
+    def covering(start: date, end: date) -> Q:
+        """The condition on a day block to be one of those covering start..end.
 
         Callers cut the period to the data's days first: a day block holds nothing outside them, and
         a period of millennia would be thousands of keys."""
         blocks = split_period(start, end)
         if not blocks:
-            return Q(**{f"{prefix}level__lt": 0})  # an empty period: no block at all
-        return Q(**{f"{prefix}block__in": [block_key(level, first_day) for level, first_day in blocks]})
+            return Q(level__lt=0)  # an empty period: no block at all
+        return Q(block__in=[block_key(level, first_day) for level, first_day in blocks])
 
 
 class AreaSeriesMedianQuerySet(models.QuerySet):
@@ -386,39 +367,86 @@ class CustomerTotals(NamedTuple):
     wh: list[float]
 
 
+class GroupPeriodSums(NamedTuple):
+    """One group's customers with readings at all, in id order, and each one's sums over one period
+    (DayBlock's sums: Wh, readings, days with readings, the days' base_wh and days with one)."""
+
+    area: str
+    tariff: str
+    customer_ids: list[int]
+    wh: list[float]
+    readings: list[int]
+    days: list[int]
+    base_wh: list[float]
+    base_days: list[int]
+
+
+# GroupRunningTotals' arrays and their types, each named for the sum it runs
+RUNNING_SUMS = {"wh": FLOAT64, "readings": INT32, "days": INT32, "base_wh": FLOAT64, "base_days": INT32}
+
+
 class GroupRunningTotalsQuerySet(models.QuerySet):
     def for_groups(self, areas: list[str], tariffs: list[str]) -> "GroupRunningTotalsQuerySet":
         return _for_groups(self, areas, tariffs)
 
     def period_totals(self, start: date, end: date) -> CustomerTotals:
-        """The Wh over `start`..`end` (inclusive) of each customer of these groups with readings in
-        it: per group, the running totals of its last row up to `end` less those of its last row
-        before `start` (none: 0). Two queries, and two rows per group, whatever the customers."""
-        last = (
-            self.order_by().values("area", "tariff")
-            .annotate(to_end=Max("date", filter=Q(date__lte=end)), before=Max("date", filter=Q(date__lt=start)))
-            .filter(to_end__isnull=False)
-        )
-        keys = [(row["area"], row["tariff"], row["to_end"], row["before"]) for row in last]
+        """The Wh over `start`..`end` (inclusive) of each customer of these groups with readings in it."""
         totals = CustomerTotals([], [])
-        if not keys:
-            return totals
-        wanted = [Q(area=area, tariff=tariff, date__in=[day for day in days if day]) for area, tariff, *days in keys]
-        rows = {(row.area, row.tariff, row.date): row for row in self.filter(reduce(or_, wanted))}
-        for area, tariff, to_end, before in keys:
-            # One rebuild of an area writes all its rows: both hold the same customers, in the same order.
-            ids, wh, readings = _unpacked(rows[area, tariff, to_end])
-            _, wh_0, readings_0 = _unpacked(rows[area, tariff, before]) if before else (ids, *[[0] * len(ids)] * 2)
+        for to_end, before in self._bounding_rows(start, end):
+            ids = unpack(INT64, to_end.customer_ids)
+            wh, readings = _sums(to_end, "wh"), _sums(to_end, "readings")
+            wh_0, readings_0 = (_sums(before, "wh"), _sums(before, "readings")) if before else ([0] * len(ids),) * 2
             # Whole lists at a time, not an append per customer: there may be thousands, on every request.
             kept = [index for index, (count, count_0) in enumerate(zip(readings, readings_0)) if count > count_0]
             totals.customer_ids.extend(ids[index] for index in kept)
             totals.wh.extend(wh[index] - wh_0[index] for index in kept)
         return totals
 
+    def period_sums(self, start: date, end: date) -> list[GroupPeriodSums]:
+        """Every sum over `start`..`end` (inclusive), group by group (those with readings up to `end`)."""
+        groups = []
+        for to_end, before in self._bounding_rows(start, end):
+            ids = list(unpack(INT64, to_end.customer_ids))
+            sums = {}
+            for name in RUNNING_SUMS:
+                sums[name] = _sums(to_end, name)
+                if before:
+                    sums[name] = [value - value_0 for value, value_0 in zip(sums[name], _sums(before, name))]
+            groups.append(GroupPeriodSums(to_end.area, to_end.tariff, ids, **sums))
+        return groups
 
-def _unpacked(row) -> tuple:
-    """A GroupRunningTotals row's arrays: customer ids, Wh and readings."""
-    return unpack(INT64, row.customer_ids), unpack(FLOAT64, row.wh_to_date), unpack(INT32, row.readings_to_date)
+    def _bounding_rows(self, start: date, end: date) -> list[tuple]:
+        """Per group with a row up to `end`: that last row, and its last row before `start` (None if
+        none): their sums' differences are the period's. Two queries, two rows per group."""
+        last = (
+            self.order_by().values("area", "tariff")
+            .annotate(to_end=Max("date", filter=Q(date__lte=end)), before=Max("date", filter=Q(date__lt=start)))
+            .filter(to_end__isnull=False)
+        )
+        keys = [(row["area"], row["tariff"], row["to_end"], row["before"]) for row in last]
+        if not keys:
+            return []
+        wanted = [Q(area=area, tariff=tariff, date__in=[day for day in days if day]) for area, tariff, *days in keys]
+        rows = {(row.area, row.tariff, row.date): row for row in self.filter(reduce(or_, wanted))}
+        # One rebuild of an area writes all its rows: both hold the same customers, in the same order.
+        return [(rows[area, tariff, to_end], rows[area, tariff, before] if before else None)
+                for area, tariff, to_end, before in keys]
+
+
+def _sums(row, name: str):
+    return unpack(RUNNING_SUMS[name], getattr(row, f"{name}_to_date"))
+
+
+class GroupPeakBlocksQuerySet(models.QuerySet):
+    def period_peaks(self, start: date, end: date) -> dict[tuple[str, str], list[float]]:
+        """Per group (area, tariff): the largest half-hour Wh of each of its customers (as in
+        GroupRunningTotals) within `start`..`end` (inclusive), -inf for none; from the few blocks
+        covering the period."""
+        arrays = defaultdict(list)
+        keys = [block_key(level, first_day) for level, first_day in split_period(start, end)]
+        for row in self.filter(block__in=keys).order_by():
+            arrays[row.area, row.tariff].append(unpack(FLOAT64, row.peak_wh))
+        return {group: list(map(max, *peaks)) if len(peaks) > 1 else list(peaks[0]) for group, peaks in arrays.items()}
 
 
 class GroupHalfHourQuerySet(models.QuerySet):

@@ -18,9 +18,10 @@ from datetime import date
 from django.db.models import CharField
 from django.db.models.functions import Cast
 
+from ..blocks import MAX_LEVEL, block_key
 from ..models import (
-    AreaProfileMedian, AreaSeriesMedian, Customer, DailyConsumption, GroupBucketTotals, GroupDaily, GroupRunningTotals,
-    ProfileMonth,
+    AreaProfileMedian, AreaSeriesMedian, Customer, DailyConsumption, GroupBucketTotals, GroupDaily, GroupPeakBlocks,
+    GroupRunningTotals, ProfileMonth,
 )
 from ..statistics import MedianWindow
 from ..units import HALF_HOURS_PER_DAY, bucket_start
@@ -44,6 +45,7 @@ def rebuild_area_aggregates(areas: Iterable[str], writer: Writer) -> None:
         AreaProfileMedian.objects.filter(area__in=areas).delete()
         GroupBucketTotals.objects.filter(area__in=areas).delete()
         GroupRunningTotals.objects.filter(area__in=areas).delete()
+        GroupPeakBlocks.objects.filter(area__in=areas).delete()
     for area in areas:
         writer.insert(AreaSeriesMedian, SERIES_COLUMNS, [writer.encode_rows(_series_windows(area, writer))])
         writer.insert(AreaProfileMedian, PROFILE_COLUMNS, [writer.encode_rows(_profile_windows(area))])
@@ -59,16 +61,20 @@ def _series_windows(area: str, writer: Writer) -> list[tuple]:
     tariff_of_row = numpy.array([tariffs[pk] for pk in customers], dtype=object)
     days = {day: index for index, day in enumerate(GroupDaily.objects.filter(area=area).dates("date", "day"))}
     column_of = {day.isoformat(): index for day, index in days.items()}
-    wh = numpy.full((len(customers), len(days)), numpy.nan)  # no reading that day: NaN
-    readings = numpy.zeros((len(customers), len(days)), dtype=numpy.int32)
+    shape = (len(customers), len(days))
+    # Per customer and day; NaN where the customer has no such figure that day.
+    wh, peak_wh, base_wh = numpy.full(shape, numpy.nan), numpy.full(shape, numpy.nan), numpy.full(shape, numpy.nan)
+    readings = numpy.zeros(shape, dtype=numpy.int32)
     rows = (DailyConsumption.objects.filter(customer__area=area).order_by()
-            .values_list("customer_id", _as_text("date"), "wh", "readings"))
+            .values_list("customer_id", _as_text("date"), "wh", "readings", "peak_wh", "base_wh"))
     for chunk in _chunks(rows.iterator(chunk_size=BATCH)):
         where = [customers[row[0]] for row in chunk], [column_of[row[1]] for row in chunk]
         wh[where] = [row[2] for row in chunk]
         readings[where] = [row[3] for row in chunk]
-    _insert_running_totals(area, list(customers), tariff_of_row, list(days), wh, readings, writer)
-    del readings
+        peak_wh[where] = [row[4] for row in chunk]
+        base_wh[where] = [numpy.nan if row[5] is None else row[5] for row in chunk]
+    _insert_group_columns(area, list(customers), tariff_of_row, list(days), wh, readings, peak_wh, base_wh, writer)
+    del readings, peak_wh, base_wh
     windows, totals = [], []
     for granularity in ("day", "week", "month"):
         buckets: dict[date, list[int]] = {}
@@ -91,40 +97,54 @@ def _series_windows(area: str, writer: Writer) -> list[tuple]:
     return windows
 
 
-def _insert_running_totals(area: str, customer_ids: list[int], tariff_of_row, days: list[date], wh, readings,
-                           writer: Writer) -> None:
-    """GroupRunningTotals of each of the area's tariffs on each of `days`, from the customers' Wh
-    (NaN: no reading) and readings per day: a tariff at a time, to hold a third of the sums at once.
-    The sums run in day order from 0.0, as the import's DailyConsumption running totals do, so
-    they are the same values (a day without readings adds 0.0, which changes no sum)."""
+def _insert_group_columns(area: str, customer_ids: list[int], tariff_of_row, days: list[date], wh, readings,
+                          peak_wh, base_wh, writer: Writer) -> None:
+    """GroupRunningTotals of each of the area's tariffs on each of `days`, and GroupPeakBlocks of
+    each block holding any of them, from the customers' figures per day (NaN: none that day): a
+    tariff at a time, to hold a third of the sums at once. The sums run in day order from 0.0, as
+    the import's own running totals do, so they are the same values (0.0 added changes no sum)."""
     import numpy
 
     ids = numpy.array(customer_ids, dtype="<i8")
     # Customers without readings are left out: they add nothing to any period, and a change of group
     # of theirs, which touches no sums, does not have their area rebuilt.
     with_readings = readings.any(axis=1)
+    ordinals = numpy.array([day.toordinal() - 1 for day in days])  # counted from day 1 of year 1, as blocks are
     for tariff in sorted(set(tariff_of_row[with_readings])):
         in_group = with_readings & (tariff_of_row == tariff)
-        wh_to_date = numpy.cumsum(numpy.nan_to_num(wh[in_group]), axis=1, dtype="<f8")
-        readings_to_date = numpy.cumsum(readings[in_group], axis=1, dtype="<i4")
         group_ids = ids[in_group].tobytes()
-        rows = []
-        for column, day in enumerate(days):
-            rows.append(GroupRunningTotals(
-                area=area, tariff=tariff, date=day, customer_ids=group_ids,
-                wh_to_date=wh_to_date[:, column].tobytes(), readings_to_date=readings_to_date[:, column].tobytes(),
-            ))
-            if len(rows) == TOTALS_BATCH:
-                _insert_totals(rows, writer)
-                rows = []
-        _insert_totals(rows, writer)
+        sums = {
+            "wh_to_date": numpy.cumsum(numpy.nan_to_num(wh[in_group]), axis=1, dtype="<f8"),
+            "readings_to_date": numpy.cumsum(readings[in_group], axis=1, dtype="<i4"),
+            "days_to_date": numpy.cumsum(readings[in_group] > 0, axis=1, dtype="<i4"),
+            "base_wh_to_date": numpy.cumsum(numpy.nan_to_num(base_wh[in_group]), axis=1, dtype="<f8"),
+            "base_days_to_date": numpy.cumsum(~numpy.isnan(base_wh[in_group]), axis=1, dtype="<i4"),
+        }
+        _insert_totals([
+            GroupRunningTotals(area=area, tariff=tariff, date=day, customer_ids=group_ids,
+                               **{name: values[:, column].tobytes() for name, values in sums.items()})
+            for column, day in enumerate(days)
+        ], writer)
+        del sums
+        peaks = numpy.nan_to_num(peak_wh[in_group], nan=-numpy.inf).astype("<f8")
+        blocks = []
+        for level in range(MAX_LEVEL + 1):
+            block_of_day = ordinals >> level
+            firsts = numpy.flatnonzero(numpy.diff(block_of_day, prepend=-1))  # each block's first column
+            for block, block_peaks in zip(block_of_day[firsts], numpy.maximum.reduceat(peaks, firsts, axis=1).T):
+                first_day = date.fromordinal((int(block) << level) + 1)
+                blocks.append(GroupPeakBlocks(area=area, tariff=tariff, block=block_key(level, first_day),
+                                              peak_wh=block_peaks.tobytes()))
+        _insert_totals(blocks, writer)
 
 
-def _insert_totals(totals: list[GroupBucketTotals | GroupRunningTotals], writer: Writer) -> None:
-    if not totals:
-        return
-    with writer.cursor():  # binary values: through the ORM, which encodes them for each database
-        type(totals[0]).objects.bulk_create(totals)
+def _insert_totals(rows: list[GroupBucketTotals] | list[GroupRunningTotals] | list[GroupPeakBlocks],
+                   writer: Writer) -> None:
+    """Rows of one of these models, which hold binary values: through the ORM, which encodes them
+    for each database, a few at a time."""
+    with writer.cursor():
+        for batch in range(0, len(rows), TOTALS_BATCH):
+            type(rows[batch]).objects.bulk_create(rows[batch:batch + TOTALS_BATCH])
 
 
 def _profile_windows(area: str) -> list[tuple]:

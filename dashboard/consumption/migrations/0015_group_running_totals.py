@@ -5,6 +5,9 @@ from sys import byteorder
 
 from django.db import migrations, models
 
+MAX_LEVEL = 10  # consumption.blocks.MAX_LEVEL, as it was
+LEVELS_PER_DAY = 16  # consumption.blocks.LEVELS_PER_DAY
+
 
 def packed(code: str, values: list) -> bytes:
     values = array(code, values)
@@ -13,14 +16,21 @@ def packed(code: str, values: list) -> bytes:
     return values.tobytes()
 
 
+def block_of(day, level: int) -> int:
+    """The key of the block of 2**level days holding `day` (consumption.blocks.block_key)."""
+    ordinal = day.toordinal() - 1
+    return (ordinal - ordinal % (1 << level) + 1) * LEVELS_PER_DAY + level
+
+
 def fill_from_daily_rows(apps, schema_editor) -> None:
-    """Data imported before this table: each group's running totals on each day of its area, from
-    the customers' own daily running totals, carried over the days they have none (the import itself
+    """Data imported before these tables: each group's running sums on each day of its area, and its
+    peaks in each block holding such a day, from the customers' daily rows (the import itself
     rebuilds them only for the areas it changes). One group's customers are held at a time."""
     Customer = apps.get_model("consumption", "Customer")
     DailyConsumption = apps.get_model("consumption", "DailyConsumption")
     GroupDaily = apps.get_model("consumption", "GroupDaily")
     GroupRunningTotals = apps.get_model("consumption", "GroupRunningTotals")
+    GroupPeakBlocks = apps.get_model("consumption", "GroupPeakBlocks")
     groups = Customer.objects.values_list("area", "tariff").distinct().order_by("area", "tariff")
     for area, tariff in groups:
         days = list(GroupDaily.objects.filter(area=area).dates("date", "day"))
@@ -28,21 +38,36 @@ def fill_from_daily_rows(apps, schema_editor) -> None:
                    .values_list("pk", flat=True))
         if not ids:
             continue
-        # columns[day index] = ([wh], [readings]), one value per customer
-        columns = [([], []) for _ in days]
+        blocks = list(dict.fromkeys(block_of(day, level) for level in range(MAX_LEVEL + 1) for day in days))
+        running = [[[] for _ in range(5)] for _ in days]  # per day: Wh, readings, days, base Wh, base days
+        peaks = {block: [] for block in blocks}
         for customer_id in ids:
-            rows = iter(DailyConsumption.objects.filter(customer_id=customer_id).order_by("date")
-                        .values_list("date", "wh_to_date", "readings_to_date"))
-            row, current = next(rows, None), (0.0, 0)
+            own = {row[0]: row[1:] for row in DailyConsumption.objects.filter(customer_id=customer_id)
+                   .values_list("date", "wh", "readings", "peak_wh", "base_wh")}
+            sums, highest = [0.0, 0, 0, 0.0, 0], {}
             for index, day in enumerate(days):
-                while row is not None and row[0] <= day:
-                    current, row = row[1:], next(rows, None)
-                for column, value in zip(columns[index], current):
+                if day in own:
+                    wh, readings, peak_wh, base_wh = own[day]
+                    for position, value in enumerate((wh, readings, 1, base_wh or 0.0, base_wh is not None)):
+                        sums[position] += value
+                    for level in range(MAX_LEVEL + 1):
+                        block = block_of(day, level)
+                        highest[block] = max(highest.get(block, float("-inf")), peak_wh)
+                for column, value in zip(running[index], sums):
                     column.append(value)
+            for block, column in peaks.items():
+                column.append(highest.get(block, float("-inf")))
         GroupRunningTotals.objects.bulk_create(
             (GroupRunningTotals(area=area, tariff=tariff, date=day, customer_ids=packed("q", ids),
-                                wh_to_date=packed("d", wh), readings_to_date=packed("i", readings))
-             for day, (wh, readings) in zip(days, columns)),
+                                wh_to_date=packed("d", wh), readings_to_date=packed("i", readings),
+                                days_to_date=packed("i", days_with_readings), base_wh_to_date=packed("d", base_wh),
+                                base_days_to_date=packed("i", base_days))
+             for day, (wh, readings, days_with_readings, base_wh, base_days) in zip(days, running)),
+            batch_size=50,
+        )
+        GroupPeakBlocks.objects.bulk_create(
+            (GroupPeakBlocks(area=area, tariff=tariff, block=block, peak_wh=packed("d", column))
+             for block, column in peaks.items()),
             batch_size=50,
         )
 
@@ -64,6 +89,19 @@ class Migration(migrations.Migration):
                 ('customer_ids', models.BinaryField(help_text='little-endian int64 values')),
                 ('wh_to_date', models.BinaryField(help_text='little-endian float64 values')),
                 ('readings_to_date', models.BinaryField(help_text='little-endian int32 values')),
+                ('days_to_date', models.BinaryField(help_text='days with readings, as little-endian int32 values')),
+                ('base_wh_to_date', models.BinaryField(help_text="sum of the days' base_wh, as little-endian float64 values")),
+                ('base_days_to_date', models.BinaryField(help_text='days with a base_wh, as little-endian int32 values')),
+            ],
+        ),
+        migrations.CreateModel(
+            name='GroupPeakBlocks',
+            fields=[
+                ('pk', models.CompositePrimaryKey('area', 'tariff', 'block', blank=True, editable=False, primary_key=True, serialize=False)),
+                ('area', models.CharField(max_length=100)),
+                ('tariff', models.CharField(max_length=100)),
+                ('block', models.PositiveIntegerField(help_text='blocks.block_key(level, first_day)')),
+                ('peak_wh', models.BinaryField(help_text='little-endian float64 values')),
             ],
         ),
         migrations.RunPython(fill_from_daily_rows, migrations.RunPython.noop),

@@ -2,6 +2,7 @@
 import bisect
 import csv
 import io
+import math
 import statistics
 import struct
 from collections import defaultdict
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from consumption.blocks import block_key, block_start
 from consumption.imports import Limits, import_data
 from consumption.imports.prepare import read_ahead
 from consumption.imports.rows import as_text
@@ -24,6 +26,7 @@ from consumption.models import (
     GroupBucketTotals,
     GroupDaily,
     GroupHalfHour,
+    GroupPeakBlocks,
     GroupRunningTotals,
     ImportFile,
     ImportRun,
@@ -88,6 +91,7 @@ def database_state() -> dict:
         "group_running_totals": sorted(
             (*row[:3], *(bytes(value) for value in row[3:])) for row in GroupRunningTotals.objects.values_list()
         ),
+        "group_peak_blocks": sorted((*row[:3], bytes(row[3])) for row in GroupPeakBlocks.objects.values_list()),
     }
 
 
@@ -121,7 +125,7 @@ def assert_aggregates_match_readings() -> None:
     }
     assert actual_daily == expected_daily
     assert_running_totals_match(expected_daily)
-    assert_group_running_totals_match(expected_daily, areas)
+    assert_group_columns_match(expected_daily, areas)
     assert {
         (g.area, g.tariff, g.date.isoformat()): [g.wh, g.readings, g.customers] for g in GroupDaily.objects.all()
     } == dict(group_daily)
@@ -171,39 +175,54 @@ def assert_running_totals_match(expected_daily: dict) -> None:
         assert stored[key] == pytest.approx(running), key
 
 
-def assert_group_running_totals_match(expected_daily: dict, areas: dict) -> None:
+def assert_group_columns_match(expected_daily: dict, areas: dict) -> None:
     """On each day with readings in an area, each of its groups holds every customer of the group with
-    readings, in id order, with the Wh and readings of their days up to and including it (0 before
-    their first)."""
+    readings, in id order, with the sums of their days up to and including it (0 before their first);
+    in each day block holding such a day, each one's largest reading in it (-inf for none)."""
     area_days: dict = defaultdict(set)
-    own_days: dict = defaultdict(list)  # per customer: (day, Wh to date, readings to date)
-    for (customer_id, day), (wh, count, *_) in sorted(expected_daily.items()):
+    own_days: dict = defaultdict(list)  # per customer: (day, [Wh, readings, days, base Wh, base days] to date)
+    peaks: dict = defaultdict(dict)  # per customer: {block key: largest reading}
+    for (customer_id, day), (wh, count, peak_wh, _, base) in sorted(expected_daily.items()):
         area_days[areas[customer_id][0]].add(day)
-        _, wh_before, count_before = own_days[customer_id][-1] if own_days[customer_id] else ("", 0, 0)
-        own_days[customer_id].append((day, wh_before + wh, count_before + count))
+        before = own_days[customer_id][-1][1] if own_days[customer_id] else [0, 0, 0, 0, 0]
+        added = (wh, count, 1, base or 0, base is not None)
+        own_days[customer_id].append((day, [sum_ + value for sum_, value in zip(before, added)]))
+        for level in range(11):
+            key = block_key(level, block_start(date.fromisoformat(day), level))
+            peaks[customer_id][key] = max(peaks[customer_id].get(key, -math.inf), peak_wh)
     day_lists = {customer_id: [row[0] for row in rows] for customer_id, rows in own_days.items()}
-    expected = {}
+    expected_running, expected_peaks = {}, {}
     for area, tariff in set(areas.values()):
         members = sorted(pk for pk, group in areas.items() if group == (area, tariff) and pk in own_days)
         if not members:
             continue
         for day in sorted(area_days[area]):
-            after = [bisect.bisect_right(day_lists.get(member, []), day) for member in members]
-            up_to = [own_days[member][index - 1][1:] if index else (0, 0) for member, index in zip(members, after)]
-            expected[(area, tariff, day)] = (members, *(list(column) for column in zip(*up_to)))
+            after = [bisect.bisect_right(day_lists[member], day) for member in members]
+            up_to = [own_days[member][index - 1][1] if index else [0] * 5 for member, index in zip(members, after)]
+            expected_running[(area, tariff, day)] = [members, *(list(column) for column in zip(*up_to))]
+        blocks = {block_key(level, block_start(date.fromisoformat(day), level))
+                  for day in area_days[area] for level in range(11)}
+        for key in blocks:
+            expected_peaks[(area, tariff, key)] = [peaks[member].get(key, -math.inf) for member in members]
+
+    def unpacked(values, code: str) -> list:
+        return list(struct.unpack(f"<{len(bytes(values)) // struct.calcsize(code)}{code}", bytes(values)))
+
     stored = {
-        (row.area, row.tariff, row.date.isoformat()): tuple(
-            list(struct.unpack(f"<{len(bytes(values)) // size}{code}", bytes(values)))
-            for values, code, size in ((row.customer_ids, "q", 8), (row.wh_to_date, "d", 8),
-                                       (row.readings_to_date, "i", 4))
-        )
+        (row.area, row.tariff, row.date.isoformat()): [
+            unpacked(row.customer_ids, "q"), unpacked(row.wh_to_date, "d"), unpacked(row.readings_to_date, "i"),
+            unpacked(row.days_to_date, "i"), unpacked(row.base_wh_to_date, "d"), unpacked(row.base_days_to_date, "i"),
+        ]
         for row in GroupRunningTotals.objects.all()
     }
-    assert stored.keys() == expected.keys()
-    for key, (members, wh, readings_to_date) in expected.items():
+    assert stored.keys() == expected_running.keys()
+    for key, (members, wh, readings, days, base_wh, base_days) in expected_running.items():
         assert stored[key][0] == members, key
-        assert stored[key][1] == pytest.approx(wh), key
-        assert stored[key][2] == readings_to_date, key
+        assert stored[key][1] == pytest.approx(wh) and stored[key][4] == pytest.approx(base_wh), key
+        assert [stored[key][2], stored[key][3], stored[key][5]] == [readings, days, base_days], key
+    assert {
+        (row.area, row.tariff, row.block): unpacked(row.peak_wh, "d") for row in GroupPeakBlocks.objects.all()
+    } == expected_peaks
 
 
 def assert_day_blocks_match(expected_daily: dict) -> None:
@@ -1069,7 +1088,7 @@ def test_migration_0010_fills_the_bucket_totals_of_data_imported_before_it(data_
     assert len(written) == 3 * 3  # each customer's group: its days, weeks and months
 
 
-def test_migration_0015_fills_the_group_running_totals_of_data_imported_before_it(data_dir):
+def test_migration_0015_fills_the_group_columns_of_data_imported_before_it(data_dir):
     import importlib
 
     from django.apps import apps
@@ -1078,10 +1097,11 @@ def test_migration_0015_fills_the_group_running_totals_of_data_imported_before_i
         "3000.csv": readings_csv(*day("2016-07-15", [1.0] * 48), *day("2016-08-02", [2.0] * 48)),
         "3001.csv": readings_csv(*day("2016-07-16", [3.0] * 48)),
     }))
-    written = database_state()["group_running_totals"]
+    written = {name: rows for name, rows in database_state().items() if name.startswith("group_")}
     GroupRunningTotals.objects.all().delete()
+    GroupPeakBlocks.objects.all().delete()
     importlib.import_module("consumption.migrations.0015_group_running_totals").fill_from_daily_rows(apps, None)
-    assert database_state()["group_running_totals"] == written
+    assert {name: rows for name, rows in database_state().items() if name.startswith("group_")} == written
     assert_aggregates_match_readings()
 
 
