@@ -12,7 +12,7 @@ from .imports.rows import as_readings, block_rows, daily_rows, history, profile_
 from .imports.writer import writer_for
 from .models import (
     AreaProfileMedian, AreaSeriesMedian, Customer, DailyConsumption, DayBlock, GroupBucketTotals, GroupDaily,
-    GroupHalfHour, GroupPeakBlocks, GroupRunningTotals, ProfileMonth, Reading,
+    GroupAlertBlocks, GroupHalfHour, GroupPeakBlocks, GroupRunningTotals, ProfileMonth, Reading,
 )
 
 
@@ -53,6 +53,7 @@ def rebuild_aggregates() -> None:
     GroupBucketTotals.objects.all().delete()
     GroupRunningTotals.objects.all().delete()
     GroupPeakBlocks.objects.all().delete()
+    GroupAlertBlocks.objects.all().delete()
     with writer_for(connection) as writer:
         rebuild_area_aggregates(GroupDaily.objects.values_list("area", flat=True).distinct().order_by(), writer)
         rerank_areas(Customer.objects.values_list("area", flat=True).distinct().order_by(), writer)

@@ -1,7 +1,8 @@
 """Customers, their half-hourly readings, the aggregates the pages read, and the import log.
 
 Aggregates (Customer's whole-history fields, DailyConsumption, DayBlock, ProfileMonth, GroupDaily,
-GroupHalfHour, GroupBucketTotals, GroupRunningTotals, GroupPeakBlocks, the area medians and Alert)
+GroupHalfHour, GroupBucketTotals, GroupRunningTotals, GroupPeakBlocks, GroupAlertBlocks, the area medians
+and Alert)
 are written only by the importer, in the same transaction as the readings they summarise.
 """
 from pathlib import PurePath
@@ -17,6 +18,7 @@ from .queries import (
     CustomerQuerySet,
     DayBlockQuerySet,
     DailyConsumptionQuerySet,
+    GroupAlertBlocksQuerySet,
     GroupBucketTotalsQuerySet,
     GroupDailyQuerySet,
     GroupHalfHourQuerySet,
@@ -245,6 +247,26 @@ class GroupPeakBlocks(models.Model):
     peak_wh = models.BinaryField(help_text="little-endian float64 values")
 
     objects = GroupPeakBlocksQuerySet.as_manager()
+
+
+class GroupAlertBlocks(models.Model):
+    """Which customers of one area and tariff have alerts of one kind in one day block
+    (consumption.blocks), as a bitmap over all the group's customers in id order (bit 0 first).
+
+    Each alert's days are the few blocks that exactly cover them: it is `whole` in those, and in
+    part in them and in the blocks holding them. So the customers with alerts in any period are the
+    union of the bitmaps of the blocks covering it (in part) and of the blocks holding those (whole):
+    a few rows per group and kind, however many customers, and however long an alert."""
+
+    pk = models.CompositePrimaryKey("area", "tariff", "kind", "block", "whole")
+    area = models.CharField(max_length=100)
+    tariff = models.CharField(max_length=100)
+    kind = models.CharField(max_length=16)
+    block = models.PositiveIntegerField(help_text="blocks.block_key(level, first_day)")
+    whole = models.BooleanField(help_text="the alerts span every day of the block; else, some")
+    customers = models.BinaryField(help_text="little-endian bitmap: bit i is the group's i-th customer")
+
+    objects = GroupAlertBlocksQuerySet.as_manager()
 
 
 class GroupHalfHour(models.Model):

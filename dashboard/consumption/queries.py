@@ -20,7 +20,7 @@ from django.db.models.expressions import Expression
 from django.db.models.functions import Coalesce, NullIf, PercentRank, Round, TruncMonth, TruncWeek
 from django.db.models.lookups import GreaterThan
 
-from .blocks import block_key, split_period
+from .blocks import MAX_LEVEL, block_key, block_start, split_period
 from .packed import FLOAT64, INT32, INT64, unpack
 from .statistics import MedianWindow, percent_below
 
@@ -447,6 +447,32 @@ class GroupPeakBlocksQuerySet(models.QuerySet):
         for row in self.filter(block__in=keys).order_by():
             arrays[row.area, row.tariff].append(unpack(FLOAT64, row.peak_wh))
         return {group: list(map(max, *peaks)) if len(peaks) > 1 else list(peaks[0]) for group, peaks in arrays.items()}
+
+
+class GroupAlertBlocksQuerySet(models.QuerySet):
+    def for_groups(self, areas: list[str], tariffs: list[str]) -> "GroupAlertBlocksQuerySet":
+        return _for_groups(self, areas, tariffs)
+
+    def customers_by_kind(self, start: date, end: date) -> tuple[int, dict[str, int]]:
+        """AlertQuerySet.customers_by_kind() of these groups' alerts meeting `start`..`end`
+        (inclusive): per group and kind, the union of the bitmaps of the blocks covering the period
+        (alerts in part of them) and of the blocks holding those (alerts over the whole of them)."""
+        bitmaps: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        covering = split_period(start, end)
+        holding = {block_key(higher, block_start(first_day, higher))
+                   for level, first_day in covering for higher in range(level + 1, MAX_LEVEL + 1)}
+        wanted = Q(whole=False, block__in=[block_key(level, first_day) for level, first_day in covering])
+        for area, tariff, kind, customers in (
+            self.filter(wanted | Q(whole=True, block__in=holding)).order_by()
+            .values_list("area", "tariff", "kind", "customers")
+        ):
+            bitmaps[area, tariff][kind] |= int.from_bytes(customers, "little")
+        total, by_kind = 0, defaultdict(int)
+        for kinds in bitmaps.values():  # the groups hold different customers: their counts add up
+            total += reduce(or_, kinds.values()).bit_count()
+            for kind, customers in kinds.items():
+                by_kind[kind] += customers.bit_count()
+        return total, {kind: count for kind, count in by_kind.items() if count}
 
 
 class GroupHalfHourQuerySet(models.QuerySet):

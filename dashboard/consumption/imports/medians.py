@@ -1,5 +1,6 @@
-"""The areas' median windows (AreaSeriesMedian, AreaProfileMedian) and their groups' sorted bucket
-totals (GroupBucketTotals), rebuilt for the areas an import touched.
+"""What is rebuilt per area for the areas an import touched: the median windows (AreaSeriesMedian,
+AreaProfileMedian) and the group tables that hold a value per customer of an area and tariff
+(GroupBucketTotals, GroupRunningTotals, GroupPeakBlocks, GroupAlertBlocks).
 
 A detail page compares a customer with the median of their area's other customers. Taking that
 median from every peer's rows would make the page grow with the area, so the import keeps, per area,
@@ -9,19 +10,25 @@ readings for the average-day profile (so these grow with the square of the month
 page then leaves its own customer out of those two or three values. The same sorted sets, per area
 and tariff and kept whole, give the summary the spread across any choice of groups.
 
+Pages that need every customer of some groups over any period (the summary's counts of customers
+with readings or alerts, the spread's cut buckets, the detail page's peers) read the group tables:
+a few rows per group, whatever the number of customers, where their own rows are a few per customer.
+
 numpy sorts these sets column by column in C. It is imported only when there is something to
 rebuild, so a re-run of unchanged data starts no slower.
 """
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import date
+from itertools import groupby, islice
 
 from django.db.models import CharField
 from django.db.models.functions import Cast
 
-from ..blocks import MAX_LEVEL, block_key
+from ..blocks import MAX_LEVEL, block_key, block_start, split_period
 from ..models import (
-    AreaProfileMedian, AreaSeriesMedian, Customer, DailyConsumption, GroupBucketTotals, GroupDaily, GroupPeakBlocks,
-    GroupRunningTotals, ProfileMonth,
+    Alert, AreaProfileMedian, AreaSeriesMedian, Customer, DailyConsumption, GroupAlertBlocks, GroupBucketTotals,
+    GroupDaily, GroupPeakBlocks, GroupRunningTotals, ProfileMonth,
 )
 from ..statistics import MedianWindow
 from ..units import HALF_HOURS_PER_DAY, bucket_start
@@ -32,11 +39,12 @@ WINDOW_COLUMNS = MedianWindow._fields
 SERIES_COLUMNS = ("area", "granularity", "period", *WINDOW_COLUMNS)
 PROFILE_COLUMNS = ("area", "first_month", "last_month", "weekend", "slot", *WINDOW_COLUMNS)
 TOTALS_BATCH = 50
+WINDOW_DAYS = 8
 
 
 def rebuild_area_aggregates(areas: Iterable[str], writer: Writer) -> None:
-    """Rebuild the median windows and bucket totals of `areas` from their customers' daily and
-    monthly profile rows."""
+    """Rebuild the median windows and group tables of `areas` from their customers' daily and
+    monthly profile rows and alerts."""
     areas = sorted(set(areas))
     if not areas:
         return
@@ -46,9 +54,13 @@ def rebuild_area_aggregates(areas: Iterable[str], writer: Writer) -> None:
         GroupBucketTotals.objects.filter(area__in=areas).delete()
         GroupRunningTotals.objects.filter(area__in=areas).delete()
         GroupPeakBlocks.objects.filter(area__in=areas).delete()
+        GroupAlertBlocks.objects.filter(area__in=areas).delete()
     for area in areas:
         writer.insert(AreaSeriesMedian, SERIES_COLUMNS, [writer.encode_rows(_series_windows(area, writer))])
         writer.insert(AreaProfileMedian, PROFILE_COLUMNS, [writer.encode_rows(_profile_windows(area))])
+        # After the windows, whose arrays are the area's largest: these reuse the memory they freed.
+        _group_columns(area, writer)
+        _insert_totals(_alert_blocks(area), writer)
 
 
 def _series_windows(area: str, writer: Writer) -> list[tuple]:
@@ -61,20 +73,11 @@ def _series_windows(area: str, writer: Writer) -> list[tuple]:
     tariff_of_row = numpy.array([tariffs[pk] for pk in customers], dtype=object)
     days = {day: index for index, day in enumerate(GroupDaily.objects.filter(area=area).dates("date", "day"))}
     column_of = {day.isoformat(): index for day, index in days.items()}
-    shape = (len(customers), len(days))
-    # Per customer and day; NaN where the customer has no such figure that day.
-    wh, peak_wh, base_wh = numpy.full(shape, numpy.nan), numpy.full(shape, numpy.nan), numpy.full(shape, numpy.nan)
-    readings = numpy.zeros(shape, dtype=numpy.int32)
+    wh = numpy.full((len(customers), len(days)), numpy.nan)  # no reading that day: NaN
     rows = (DailyConsumption.objects.filter(customer__area=area).order_by()
-            .values_list("customer_id", _as_text("date"), "wh", "readings", "peak_wh", "base_wh"))
+            .values_list("customer_id", _as_text("date"), "wh"))
     for chunk in _chunks(rows.iterator(chunk_size=BATCH)):
-        where = [customers[row[0]] for row in chunk], [column_of[row[1]] for row in chunk]
-        wh[where] = [row[2] for row in chunk]
-        readings[where] = [row[3] for row in chunk]
-        peak_wh[where] = [row[4] for row in chunk]
-        base_wh[where] = [numpy.nan if row[5] is None else row[5] for row in chunk]
-    _insert_group_columns(area, list(customers), tariff_of_row, list(days), wh, readings, peak_wh, base_wh, writer)
-    del readings, peak_wh, base_wh
+        wh[[customers[row[0]] for row in chunk], [column_of[row[1]] for row in chunk]] = [row[2] for row in chunk]
     windows, totals = [], []
     for granularity in ("day", "week", "month"):
         buckets: dict[date, list[int]] = {}
@@ -97,54 +100,134 @@ def _series_windows(area: str, writer: Writer) -> list[tuple]:
     return windows
 
 
-def _insert_group_columns(area: str, customer_ids: list[int], tariff_of_row, days: list[date], wh, readings,
-                          peak_wh, base_wh, writer: Writer) -> None:
-    """GroupRunningTotals of each of the area's tariffs on each of `days`, and GroupPeakBlocks of
-    each block holding any of them, from the customers' figures per day (NaN: none that day): a
-    tariff at a time, to hold a third of the sums at once. The sums run in day order from 0.0, as
-    the import's own running totals do, so they are the same values (0.0 added changes no sum)."""
+def _group_columns(area: str, writer: Writer) -> None:
+    """GroupRunningTotals of each of the area's tariffs on each day with readings in the area, and
+    GroupPeakBlocks of each block holding such a day: the customers' days read in date order and
+    summed as they come, so that memory holds a few values per customer, not one per customer and
+    day. The sums run in day order from 0, as the import's own running totals do: the same values."""
     import numpy
 
-    ids = numpy.array(customer_ids, dtype="<i8")
+    days = list(GroupDaily.objects.filter(area=area).dates("date", "day"))
     # Customers without readings are left out: they add nothing to any period, and a change of group
     # of theirs, which touches no sums, does not have their area rebuilt.
-    with_readings = readings.any(axis=1)
-    ordinals = numpy.array([day.toordinal() - 1 for day in days])  # counted from day 1 of year 1, as blocks are
-    for tariff in sorted(set(tariff_of_row[with_readings])):
-        in_group = with_readings & (tariff_of_row == tariff)
-        group_ids = ids[in_group].tobytes()
-        sums = {
-            "wh_to_date": numpy.cumsum(numpy.nan_to_num(wh[in_group]), axis=1, dtype="<f8"),
-            "readings_to_date": numpy.cumsum(readings[in_group], axis=1, dtype="<i4"),
-            "days_to_date": numpy.cumsum(readings[in_group] > 0, axis=1, dtype="<i4"),
-            "base_wh_to_date": numpy.cumsum(numpy.nan_to_num(base_wh[in_group]), axis=1, dtype="<f8"),
-            "base_days_to_date": numpy.cumsum(~numpy.isnan(base_wh[in_group]), axis=1, dtype="<i4"),
-        }
-        _insert_totals([
-            GroupRunningTotals(area=area, tariff=tariff, date=day, customer_ids=group_ids,
-                               **{name: values[:, column].tobytes() for name, values in sums.items()})
-            for column, day in enumerate(days)
-        ], writer)
-        del sums
-        peaks = numpy.nan_to_num(peak_wh[in_group], nan=-numpy.inf).astype("<f8")
-        blocks = []
+    groups = Customer.objects.filter(area=area, readings_count__gt=0).order_by("pk").values_list("tariff", "pk")
+    for tariff, members in groupby(sorted(groups), key=lambda row: row[0]):
+        ids = numpy.array([pk for _, pk in members], dtype="<i8")
+        position = {pk: index for index, pk in enumerate(ids.tolist())}
+        sums = _RunningSums(len(ids))
+        peaks = _BlockPeaks(len(ids))
+        for window in range(0, len(days), WINDOW_DAYS):
+            # A few days at a time, each few read to the end before their sums are written.
+            window_days = days[window:window + WINDOW_DAYS]
+            rows = (DailyConsumption.objects.filter(customer__area=area, customer__tariff=tariff,
+                                                    date__range=(window_days[0], window_days[-1]))
+                    .order_by("date").values_list("date", "customer_id", "wh", "readings", "peak_wh", "base_wh"))
+            by_day = groupby(rows.iterator(chunk_size=BATCH), key=lambda row: row[0])
+            running_rows, block_rows = [], []
+            next_day = next(by_day, None)
+            for day in window_days:
+                found = []  # none: a day of the area's other tariffs, whose totals stand
+                if next_day is not None and next_day[0] == day:
+                    found, next_day = list(next_day[1]), next(by_day, None)
+                where = numpy.array([position[row[1]] for row in found], dtype=int)
+                if found:
+                    sums.add(where, *zip(*(row[2:] for row in found)))
+                block_rows += peaks.add(day, where, [row[4] for row in found])
+                running_rows.append(GroupRunningTotals(area=area, tariff=tariff, date=day,
+                                                       customer_ids=ids.tobytes(), **sums.packed()))
+            _insert_totals(running_rows, writer)
+            _insert_totals([GroupPeakBlocks(area=area, tariff=tariff, **row) for row in block_rows], writer)
+        _insert_totals([GroupPeakBlocks(area=area, tariff=tariff, **row) for row in peaks.close()], writer)
+
+
+class _RunningSums:
+    """Each customer's sums over their days so far, in GroupRunningTotals' columns and types."""
+
+    def __init__(self, customers: int) -> None:
+        import numpy
+
+        self.wh, self.base_wh = numpy.zeros(customers, "<f8"), numpy.zeros(customers, "<f8")
+        self.readings, self.days, self.base_days = (numpy.zeros(customers, "<i4") for _ in range(3))
+
+    def add(self, where, wh, readings, peak_wh, base_wh) -> None:
+        """One day's rows: the customers at `where` and their figures that day."""
+        self.wh[where] += wh
+        self.readings[where] += readings
+        self.days[where] += 1
+        self.base_wh[where] += [base or 0.0 for base in base_wh]
+        self.base_days[where] += [base is not None for base in base_wh]
+
+    def packed(self) -> dict[str, bytes]:
+        return {f"{name}_to_date": getattr(self, name).tobytes() for name in ("wh", "readings", "days", "base_wh",
+                                                                              "base_days")}
+
+
+class _BlockPeaks:
+    """Each customer's largest reading in the open block of each level, days given in date order."""
+
+    def __init__(self, customers: int) -> None:
+        import numpy
+
+        self.customers = customers
+        self.open: list[tuple[date, object] | None] = [None] * (MAX_LEVEL + 1)  # (first day, peaks) per level
+        self.empty = numpy.full(customers, -numpy.inf, dtype="<f8")
+
+    def add(self, day: date, where, peak_wh: list[float]) -> list[dict]:
+        """Take one day's peaks; give the blocks this day closes, as GroupPeakBlocks fields."""
+        import numpy
+
+        closed = []
         for level in range(MAX_LEVEL + 1):
-            block_of_day = ordinals >> level
-            firsts = numpy.flatnonzero(numpy.diff(block_of_day, prepend=-1))  # each block's first column
-            for block, block_peaks in zip(block_of_day[firsts], numpy.maximum.reduceat(peaks, firsts, axis=1).T):
-                first_day = date.fromordinal((int(block) << level) + 1)
-                blocks.append(GroupPeakBlocks(area=area, tariff=tariff, block=block_key(level, first_day),
-                                              peak_wh=block_peaks.tobytes()))
-        _insert_totals(blocks, writer)
+            first_day = block_start(day, level)
+            if self.open[level] is None or self.open[level][0] != first_day:
+                closed += self._close(level)
+                self.open[level] = (first_day, self.empty.copy())
+            peaks = self.open[level][1]
+            peaks[where] = numpy.maximum(peaks[where], peak_wh)
+        return closed
+
+    def close(self) -> list[dict]:
+        return [row for level in range(MAX_LEVEL + 1) for row in self._close(level)]
+
+    def _close(self, level: int) -> list[dict]:
+        if self.open[level] is None:
+            return []
+        first_day, peaks = self.open[level]
+        self.open[level] = None
+        return [{"block": block_key(level, first_day), "peak_wh": peaks.tobytes()}]
 
 
-def _insert_totals(rows: list[GroupBucketTotals] | list[GroupRunningTotals] | list[GroupPeakBlocks],
+def _alert_blocks(area: str) -> list[GroupAlertBlocks]:
+    """GroupAlertBlocks of each of the area's tariffs and kinds: each alert whole in the blocks that
+    exactly cover its days, and in part in those and every block holding them."""
+    bit_of, members = {}, defaultdict(int)  # customer id -> (tariff, their bit); tariff -> customers so far
+    for customer_id, tariff in Customer.objects.filter(area=area).order_by("pk").values_list("pk", "tariff"):
+        bit_of[customer_id] = (tariff, members[tariff])
+        members[tariff] += 1
+    bitmaps: dict[tuple[str, str, int, bool], int] = defaultdict(int)
+    alerts = (Alert.objects.filter(customer__area=area).order_by()
+              .values_list("customer_id", "kind", "first_day", "last_day"))
+    for customer_id, kind, first_day, last_day in alerts.iterator(chunk_size=BATCH):
+        tariff, bit = bit_of[customer_id]
+        for level, block_first_day in split_period(first_day, last_day):
+            bitmaps[tariff, kind, block_key(level, block_first_day), True] |= 1 << bit
+            for higher in range(level, MAX_LEVEL + 1):
+                bitmaps[tariff, kind, block_key(higher, block_start(block_first_day, higher)), False] |= 1 << bit
+    return [
+        GroupAlertBlocks(area=area, tariff=tariff, kind=kind, block=block, whole=whole,
+                         customers=customers.to_bytes((customers.bit_length() + 7) // 8, "little"))
+        for (tariff, kind, block, whole), customers in sorted(bitmaps.items())
+    ]
+
+
+def _insert_totals(rows: Iterable[GroupBucketTotals | GroupRunningTotals | GroupPeakBlocks | GroupAlertBlocks],
                    writer: Writer) -> None:
     """Rows of one of these models, which hold binary values: through the ORM, which encodes them
-    for each database, a few at a time."""
+    for each database, a few at a time, each few made only when the last is written."""
+    rows = iter(rows)
     with writer.cursor():
-        for batch in range(0, len(rows), TOTALS_BATCH):
-            type(rows[batch]).objects.bulk_create(rows[batch:batch + TOTALS_BATCH])
+        while batch := list(islice(rows, TOTALS_BATCH)):
+            type(batch[0]).objects.bulk_create(batch)
 
 
 def _profile_windows(area: str) -> list[tuple]:

@@ -131,6 +131,8 @@ class _Import:
                 new.append(customer)
             elif (customer.area, customer.tariff) != (area, tariff):
                 self.moved[customer_id] = group_of(customer)
+                # Both areas' group tables are rebuilt, even for a customer without readings: their alerts move.
+                self.changed_areas.update({customer.area, area})
                 customer.area, customer.tariff = area, tariff
                 changed.append(customer)
             self.customers[customer_id] = customer

@@ -7,17 +7,17 @@ from pathlib import Path
 from django.db import connection
 
 from ..models import (
-    Alert, AreaProfileMedian, AreaSeriesMedian, Customer, DailyConsumption, DayBlock, GroupBucketTotals, GroupDaily,
-    GroupHalfHour, GroupPeakBlocks, GroupRunningTotals, ImportFile, ImportRun, ProfileMonth, Reading, RejectedRow,
-    SupersededReading,
+    Alert, AreaProfileMedian, AreaSeriesMedian, Customer, DailyConsumption, DayBlock, GroupAlertBlocks,
+    GroupBucketTotals, GroupDaily, GroupHalfHour, GroupPeakBlocks, GroupRunningTotals, ImportFile, ImportRun,
+    ProfileMonth, Reading, RejectedRow, SupersededReading,
 )
 from .folder import FatalImportError
 
 log = logging.getLogger("consumption.import")
 IMPORT_TABLES = (
     Customer, Reading, DailyConsumption, ProfileMonth, DayBlock, Alert, GroupDaily, GroupHalfHour, AreaSeriesMedian,
-    AreaProfileMedian, GroupBucketTotals, GroupRunningTotals, GroupPeakBlocks, ImportRun, ImportFile, RejectedRow,
-    SupersededReading,
+    AreaProfileMedian, GroupBucketTotals, GroupRunningTotals, GroupPeakBlocks, GroupAlertBlocks, ImportRun, ImportFile,
+    RejectedRow, SupersededReading,
 )
 COUNTS = ("files_imported", "files_unchanged", "files_skipped", "files_rejected", "rows_read", "readings_stored",
           "rows_rejected", "rows_superseded")

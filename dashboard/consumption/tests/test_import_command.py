@@ -18,12 +18,14 @@ from consumption.imports.prepare import read_ahead
 from consumption.imports.rows import as_text
 from consumption.statistics import median_excluding
 from consumption.models import (
+    Alert,
     AreaProfileMedian,
     AreaSeriesMedian,
     Customer,
     DailyConsumption,
     DayBlock,
     GroupBucketTotals,
+    GroupAlertBlocks,
     GroupDaily,
     GroupHalfHour,
     GroupPeakBlocks,
@@ -92,6 +94,7 @@ def database_state() -> dict:
             (*row[:3], *(bytes(value) for value in row[3:])) for row in GroupRunningTotals.objects.values_list()
         ),
         "group_peak_blocks": sorted((*row[:3], bytes(row[3])) for row in GroupPeakBlocks.objects.values_list()),
+        "group_alert_blocks": sorted((*row[:5], bytes(row[5])) for row in GroupAlertBlocks.objects.values_list()),
     }
 
 
@@ -126,6 +129,7 @@ def assert_aggregates_match_readings() -> None:
     assert actual_daily == expected_daily
     assert_running_totals_match(expected_daily)
     assert_group_columns_match(expected_daily, areas)
+    assert_alert_blocks_match()
     assert {
         (g.area, g.tariff, g.date.isoformat()): [g.wh, g.readings, g.customers] for g in GroupDaily.objects.all()
     } == dict(group_daily)
@@ -223,6 +227,27 @@ def assert_group_columns_match(expected_daily: dict, areas: dict) -> None:
     assert {
         (row.area, row.tariff, row.block): unpacked(row.peak_wh, "d") for row in GroupPeakBlocks.objects.all()
     } == expected_peaks
+
+
+def assert_alert_blocks_match() -> None:
+    """Each group's customers with alerts, in all and by kind, over periods around every alert's
+    first and last day and over all of them, are those the alerts themselves give."""
+    alerts = list(Alert.objects.select_related("customer"))
+    days = sorted({day for alert in alerts for day in (alert.first_day, alert.last_day)})
+    edges = sorted({day + timedelta(days=shift) for day in days for shift in (-1, 0, 1)})[:40]
+    periods = [(first, last) for first in edges[::3] for last in edges if first <= last][:60]
+    if days:
+        periods.append((days[0], days[-1]))
+    for area, tariff in Customer.objects.values_list("area", "tariff").distinct():
+        for start, end in periods:
+            by_kind: dict = defaultdict(set)
+            for alert in alerts:
+                if (alert.customer.area, alert.customer.tariff) == (area, tariff) and alert.first_day <= end \
+                        and alert.last_day >= start:
+                    by_kind[alert.kind].add(alert.customer_id)
+            expected = (len(set().union(*by_kind.values())), {kind: len(found) for kind, found in by_kind.items()})
+            found = GroupAlertBlocks.objects.for_groups([area], [tariff]).customers_by_kind(start, end)
+            assert found == expected, (area, tariff, start, end)
 
 
 def assert_day_blocks_match(expected_daily: dict) -> None:
@@ -1103,6 +1128,23 @@ def test_migration_0015_fills_the_group_columns_of_data_imported_before_it(data_
     importlib.import_module("consumption.migrations.0015_group_running_totals").fill_from_daily_rows(apps, None)
     assert {name: rows for name, rows in database_state().items() if name.startswith("group_")} == written
     assert_aggregates_match_readings()
+
+
+def test_migration_0016_fills_the_alert_blocks_of_data_imported_before_it(data_dir):
+    import importlib
+
+    from django.apps import apps
+
+    run_import(data_dir(CUSTOMERS, {  # a flat line for a week and more; a duplicate timestamp, superseded
+        "3000.csv": readings_csv(*(row for n in range(11) for row in day(f"2016-07-{15 + n}", [1.0] * 48))),
+        "3002.csv": readings_csv(*day("2016-07-15", [3.0] * 48), *day("2016-07-15", [4.0] * 48)),
+    }))
+    written = database_state()["group_alert_blocks"]
+    assert {row[2] for row in written} >= {"flat_line", "superseded"}
+    GroupAlertBlocks.objects.all().delete()
+    importlib.import_module("consumption.migrations.0016_group_alert_blocks").fill_from_alerts(apps, None)
+    assert database_state()["group_alert_blocks"] == written
+    assert_alert_blocks_match()
 
 
 def test_migration_0011_ranks_the_customers_imported_before_it(data_dir):

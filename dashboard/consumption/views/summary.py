@@ -19,7 +19,7 @@ from ..filters import CustomerFilter
 from ..comparison import LABELS as COMPARED_LABELS, compared_buckets, compared_period, drawn_series
 from ..forms import SummaryParamsForm, nothing_to_compare
 from ..alerts import ALERT_KINDS
-from ..models import Alert, Customer, GroupDaily, GroupHalfHour, GroupRunningTotals
+from ..models import Alert, Customer, GroupAlertBlocks, GroupDaily, GroupHalfHour, GroupRunningTotals
 from ..queries import CustomerQuerySet
 from ..csv_export import streamed_csv
 from ..spread import Spread, spread_by_bucket
@@ -255,8 +255,12 @@ def _figures(selection: Selection, counts: dict, compared: dict | None) -> dict:
 
 def _alert_figures(selection: Selection) -> dict:
     """Customers with alerts in the period, in all and by kind, each with a link to those alerts."""
-    alerts = Alert.objects.filter(customer__in=selection.customers.order_by().values("pk"))
-    customers, by_kind = alerts.for_period(selection.start, selection.end).customers_by_kind()
+    if selection.whole_groups:
+        customers, by_kind = (GroupAlertBlocks.objects.for_groups(selection.areas, selection.tariffs)
+                              .customers_by_kind(selection.start, selection.end))
+    else:
+        alerts = Alert.objects.filter(customer__in=selection.customers.order_by().values("pk"))
+        customers, by_kind = alerts.for_period(selection.start, selection.end).customers_by_kind()
     query = {"from": selection.start.isoformat(), "to": selection.end.isoformat(), "area": selection.areas,
              "tariff": selection.tariffs, "customer": selection.customer or ""}
     return {
