@@ -39,7 +39,7 @@ WINDOW_COLUMNS = MedianWindow._fields
 SERIES_COLUMNS = ("area", "granularity", "period", *WINDOW_COLUMNS)
 PROFILE_COLUMNS = ("area", "first_month", "last_month", "weekend", "slot", *WINDOW_COLUMNS)
 TOTALS_BATCH = 50
-WINDOW_DAYS = 8
+WINDOW_ROWS = 20_000  # the customers' daily rows read at a time for the group tables
 
 
 def rebuild_area_aggregates(areas: Iterable[str], writer: Writer) -> None:
@@ -116,9 +116,10 @@ def _group_columns(area: str, writer: Writer) -> None:
         position = {pk: index for index, pk in enumerate(ids.tolist())}
         sums = _RunningSums(len(ids))
         peaks = _BlockPeaks(len(ids))
-        for window in range(0, len(days), WINDOW_DAYS):
+        window = max(1, WINDOW_ROWS // len(ids))  # days
+        for first in range(0, len(days), window):
             # A few days at a time, each few read to the end before their sums are written.
-            window_days = days[window:window + WINDOW_DAYS]
+            window_days = days[first:first + window]
             rows = (DailyConsumption.objects.filter(customer__area=area, customer__tariff=tariff,
                                                     date__range=(window_days[0], window_days[-1]))
                     .order_by("date").values_list("date", "customer_id", "wh", "readings", "peak_wh", "base_wh"))
@@ -222,12 +223,11 @@ def _alert_blocks(area: str) -> list[GroupAlertBlocks]:
 
 def _insert_totals(rows: Iterable[GroupBucketTotals | GroupRunningTotals | GroupPeakBlocks | GroupAlertBlocks],
                    writer: Writer) -> None:
-    """Rows of one of these models, which hold binary values: through the ORM, which encodes them
-    for each database, a few at a time, each few made only when the last is written."""
+    """Rows of one of these models, which hold binary values, a few at a time, each few made only
+    when the last is written."""
     rows = iter(rows)
-    with writer.cursor():
-        while batch := list(islice(rows, TOTALS_BATCH)):
-            type(batch[0]).objects.bulk_create(batch)
+    while batch := list(islice(rows, TOTALS_BATCH)):
+        writer.insert_objects(batch)
 
 
 def _profile_windows(area: str) -> list[tuple]:
