@@ -5,8 +5,8 @@ from sys import byteorder
 
 from django.db import migrations, models
 
-MAX_LEVEL = 10  # consumption.blocks.MAX_LEVEL, as it was
-LEVELS_PER_DAY = 16  # consumption.blocks.LEVELS_PER_DAY
+# Pure functions of the calendar, which no migration can change: the blocks' keys are stored.
+from consumption.blocks import MAX_LEVEL, block_key, block_start
 
 
 def packed(code: str, values: list) -> bytes:
@@ -14,12 +14,6 @@ def packed(code: str, values: list) -> bytes:
     if byteorder == "big":
         values.byteswap()
     return values.tobytes()
-
-
-def block_of(day, level: int) -> int:
-    """The key of the block of 2**level days holding `day` (consumption.blocks.block_key)."""
-    ordinal = day.toordinal() - 1
-    return (ordinal - ordinal % (1 << level) + 1) * LEVELS_PER_DAY + level
 
 
 def fill_from_daily_rows(apps, schema_editor) -> None:
@@ -38,7 +32,9 @@ def fill_from_daily_rows(apps, schema_editor) -> None:
                    .values_list("pk", flat=True))
         if not ids:
             continue
-        blocks = list(dict.fromkeys(block_of(day, level) for level in range(MAX_LEVEL + 1) for day in days))
+        blocks = list(dict.fromkeys(
+            block_key(level, block_start(day, level)) for level in range(MAX_LEVEL + 1) for day in days
+        ))
         running = [[[] for _ in range(5)] for _ in days]  # per day: Wh, readings, days, base Wh, base days
         peaks = {block: [] for block in blocks}
         for customer_id in ids:
@@ -51,7 +47,7 @@ def fill_from_daily_rows(apps, schema_editor) -> None:
                     for position, value in enumerate((wh, readings, 1, base_wh or 0.0, base_wh is not None)):
                         sums[position] += value
                     for level in range(MAX_LEVEL + 1):
-                        block = block_of(day, level)
+                        block = block_key(level, block_start(day, level))
                         highest[block] = max(highest.get(block, float("-inf")), peak_wh)
                 for column, value in zip(running[index], sums):
                     column.append(value)
