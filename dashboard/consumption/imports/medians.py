@@ -131,9 +131,10 @@ def _group_columns(area: str, writer: Writer) -> None:
                 if next_day is not None and next_day[0] == day:
                     found, next_day = list(next_day[1]), next(by_day, None)
                 where = numpy.array([position[row[1]] for row in found], dtype=int)
+                wh, readings, peak_wh, base_wh = zip(*(row[2:] for row in found)) if found else ([],) * 4
                 if found:
-                    sums.add(where, *zip(*(row[2:] for row in found)))
-                block_rows += peaks.add(day, where, [row[4] for row in found])
+                    sums.add(where, wh, readings, base_wh)
+                block_rows += peaks.add(day, where, peak_wh)
                 running_rows.append(GroupRunningTotals(area=area, tariff=tariff, date=day,
                                                        customer_ids=ids.tobytes(), **sums.packed()))
             _insert_totals(running_rows, writer)
@@ -150,8 +151,8 @@ class _RunningSums:
         self.wh, self.base_wh = numpy.zeros(customers, "<f8"), numpy.zeros(customers, "<f8")
         self.readings, self.days, self.base_days = (numpy.zeros(customers, "<i4") for _ in range(3))
 
-    def add(self, where, wh, readings, peak_wh, base_wh) -> None:
-        """One day's rows: the customers at `where` and their figures that day."""
+    def add(self, where, wh, readings, base_wh) -> None:
+        """One day's rows: the customers at `where` and their figures that day (base: None for none)."""
         self.wh[where] += wh
         self.readings[where] += readings
         self.days[where] += 1
@@ -169,7 +170,6 @@ class _BlockPeaks:
     def __init__(self, customers: int) -> None:
         import numpy
 
-        self.customers = customers
         self.open: list[tuple[date, object] | None] = [None] * (MAX_LEVEL + 1)  # (first day, peaks) per level
         self.empty = numpy.full(customers, -numpy.inf, dtype="<f8")
 
