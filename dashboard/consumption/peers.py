@@ -47,7 +47,9 @@ def figures(customer: Customer, start: date | None, end: date | None, bounds: tu
 
 
 def _period_figures(start: date, end: date) -> list[dict]:
-    """CustomerQuerySet.period_figures() of every customer, from the group tables."""
+    """Per customer with readings in start..end: customer_id, area, tariff, Wh, readings, days, largest
+    half-hour Wh and mean daily base Wh (None: no day has one), as history_figures() gives them over
+    the whole history; from the group tables."""
     peaks = GroupPeakBlocks.objects.period_peaks(start, end)
     rows = []
     for group in GroupRunningTotals.objects.period_sums(start, end):
