@@ -38,33 +38,33 @@ def figures(customer: Customer, start: date | None, end: date | None, bounds: tu
     """The customer's statistics over the period beside the medians of their area and tariff peers,
     and where they stand among those and among every customer: everyone's totals are read."""
     period = _within(bounds, start, end)
-    rows = []
+    rows = stats.PeerColumns([], [], [], [], [], [], [], [])
     if period == bounds:  # every reading: each customer's own whole-history figures
-        rows = Customer.objects.history_figures()
+        rows = stats.PeerColumns.of_rows(Customer.objects.history_figures())
     elif period is not None:
         rows = _period_figures(*period)
     return stats.compare_with_peers(customer.pk, customer.area, customer.tariff, rows)
 
 
-def _period_figures(start: date, end: date) -> list[dict]:
-    """Per customer with readings in start..end: customer_id, area, tariff, Wh, readings, days, largest
-    half-hour Wh and mean daily base Wh (None: no day has one), as history_figures() gives them over
-    the whole history; from the group tables."""
+def _period_figures(start: date, end: date) -> stats.PeerColumns:
+    """Every customer with readings in start..end, with their totals over it, from the group tables."""
     peaks = GroupPeakBlocks.objects.period_peaks(start, end)
-    rows = []
+    columns = stats.PeerColumns([], [], [], [], [], [], [], [])
     for group in GroupRunningTotals.objects.period_sums(start, end):
         if (group.area, group.tariff) not in peaks:  # no block of its area's days: no readings in the period
             continue
         group_peaks = peaks[group.area, group.tariff]  # the group's customers, in the same order
-        rows.extend(
-            {"customer_id": customer_id, "area": group.area, "tariff": group.tariff,
-             "wh": round(wh, PERIOD_WH_DECIMALS), "readings": readings, "days": days, "peak_wh": peak_wh,
-             "base_wh": base_wh / base_days if base_days else None}
-            for customer_id, wh, readings, days, peak_wh, base_wh, base_days in zip(
-                group.customer_ids, group.wh, group.readings, group.days, group_peaks, group.base_wh, group.base_days)
-            if readings > 0
-        )
-    return rows
+        kept = [index for index, readings in enumerate(group.readings) if readings > 0]
+        columns.customer_id.extend(group.customer_ids[index] for index in kept)
+        columns.area.extend([group.area] * len(kept))
+        columns.tariff.extend([group.tariff] * len(kept))
+        columns.wh.extend(round(group.wh[index], PERIOD_WH_DECIMALS) for index in kept)
+        columns.readings.extend(group.readings[index] for index in kept)
+        columns.days.extend(group.days[index] for index in kept)
+        columns.peak_wh.extend(group_peaks[index] for index in kept)
+        columns.base_wh.extend(group.base_wh[index] / group.base_days[index] if group.base_days[index] else None
+                               for index in kept)
+    return columns
 
 
 def series_median(customer: Customer, granularity: str, own: list[dict], start: date, end: date) -> list[float | None]:

@@ -40,18 +40,26 @@ class PeriodStatistics:
         data neither lowers it nor the load factor (mean kW / peak kW).
         """
         wh, readings, days = wh or 0.0, readings or 0, days or 0
-        mean_kw = kw(wh, readings)
-        peak_kw = kw(peak_wh)
         return cls(
             total_kwh=kwh(wh),
             readings=readings,
             days=days,
-            average_daily_kwh=kwh(wh) / days if days else None,
-            peak_kw=peak_kw,
+            average_daily_kwh=_average_daily_kwh(wh, days),
+            peak_kw=kw(peak_wh),
             base_load_kw=kw(base_wh),
-            mean_kw=mean_kw,
-            load_factor=mean_kw / peak_kw if mean_kw is not None and peak_kw else None,
+            mean_kw=kw(wh, readings),
+            load_factor=_load_factor(wh, readings, peak_wh),
         )
+
+
+def _average_daily_kwh(wh: float, days: int) -> float | None:
+    return kwh(wh) / days if days else None
+
+
+def _load_factor(wh: float, readings: int, peak_wh: float | None) -> float | None:
+    """Mean kW over the readings' hours ÷ peak kW."""
+    mean_kw, peak_kw = kw(wh, readings), kw(peak_wh)
+    return mean_kw / peak_kw if mean_kw is not None and peak_kw else None
 
 
 EMPTY = PeriodStatistics.from_totals(0, 0, 0, None, None)
@@ -72,10 +80,11 @@ class PeerMedians:
     load_factor: float | None = None
 
     @classmethod
-    def of(cls, peers: list[PeriodStatistics]) -> "PeerMedians":
+    def of(cls, figures: dict[str, list], peers: list[int]) -> "PeerMedians":
+        """Over the customers at the positions `peers` of `figures` (peer_statistics())."""
         medians = {}
-        for name in PEER_STATISTICS:
-            values = [getattr(peer, name) for peer in peers if getattr(peer, name) is not None]
+        for name, column in figures.items():
+            values = [column[peer] for peer in peers if column[peer] is not None]
             medians[name] = statistics.median(values) if values else None
         return cls(peers=len(peers), **medians)
 
@@ -130,36 +139,64 @@ class PeerFigures:
     standing: Standing = Standing()
 
 
-def compare_with_peers(customer_id: int, area: str, tariff: str, rows: Iterable[Mapping]) -> PeerFigures:
+class PeerColumns(NamedTuple):
+    """Per-customer period totals of every customer with readings in a period, as columns: a list
+    per field, an element per customer (there may be thousands: lists, not an object each)."""
+
+    customer_id: list[int]
+    area: list[str]
+    tariff: list[str]
+    wh: list[float]
+    readings: list[int]
+    days: list[int]
+    peak_wh: list[float | None]
+    base_wh: list[float | None]  # mean daily base Wh; None: no day has one
+
+    @classmethod
+    def of_rows(cls, rows: Iterable[Mapping]) -> "PeerColumns":
+        """From rows with these fields as keys."""
+        rows = list(rows)
+        return cls(*([row[name] for row in rows] for name in cls._fields))
+
+
+def peer_statistics(peers: PeerColumns) -> dict[str, list]:
+    """Each of PEER_STATISTICS for every customer of `peers`, by PeriodStatistics.from_totals' rules."""
+    wh = [total or 0.0 for total in peers.wh]
+    readings = [count or 0 for count in peers.readings]
+    return dict(zip(PEER_STATISTICS, (
+        [kwh(total) for total in wh],
+        [_average_daily_kwh(total, days or 0) for total, days in zip(wh, peers.days)],
+        [kw(peak) for peak in peers.peak_wh],
+        [kw(base) for base in peers.base_wh],
+        [_load_factor(total, count, peak) for total, count, peak in zip(wh, readings, peers.peak_wh)],
+    ), strict=True))
+
+
+def compare_with_peers(customer_id: int, area: str, tariff: str, rows: Iterable[Mapping] | PeerColumns) -> PeerFigures:
     """The customer's statistics, the medians of the other customers in their area and on their tariff,
     and where the customer's total stands among them and among everyone.
 
     `rows` are per-customer period totals (customer_id, area, tariff, wh, readings, days, peak_wh, base_wh)
-    of every customer with readings in the period.
+    of every customer with readings in the period, as rows or columns.
     """
+    peers = rows if isinstance(rows, PeerColumns) else PeerColumns.of_rows(rows)
+    own_index = next((index for index, pk in enumerate(peers.customer_id) if pk == customer_id), None)
     own, own_wh = EMPTY, None
-    area_peers, tariff_peers, area_totals, others = [], [], [], []
-    for row in rows:
-        figures = PeriodStatistics.from_totals(
-            row["wh"], row["readings"], row["days"], row["peak_wh"], row["base_wh"]
-        )
-        if row["customer_id"] == customer_id:
-            own, own_wh = figures, row["wh"]
-            continue
-        others.append((row["wh"], row["area"], row["tariff"]))
-        if row["area"] == area:
-            area_peers.append(figures)
-            area_totals.append((row["wh"], row["customer_id"]))
-        if row["tariff"] == tariff:
-            tariff_peers.append(figures)
-    area_totals.sort()
+    if own_index is not None:
+        own = PeriodStatistics.from_totals(*(column[own_index] for column in peers[3:]))
+        own_wh = peers.wh[own_index]
+    others = [index for index in range(len(peers.customer_id)) if index != own_index]
+    in_area = [index for index in others if peers.area[index] == area]
+    on_tariff = [index for index in others if peers.tariff[index] == tariff]
+    area_totals = sorted((peers.wh[index], peers.customer_id[index]) for index in in_area)
     median_peer = area_totals[(len(area_totals) - 1) // 2][1] if area_totals else None
     standing = Standing(
         area=percent_below(own_wh, [wh for wh, _ in area_totals]),
-        tariff=percent_below(own_wh, [wh for wh, _, peer_tariff in others if peer_tariff == tariff]),
-        base=percent_below(own_wh, [wh for wh, _, _ in others]),
+        tariff=percent_below(own_wh, [peers.wh[index] for index in on_tariff]),
+        base=percent_below(own_wh, [peers.wh[index] for index in others]),
     )
-    return PeerFigures(own, PeerMedians.of(area_peers), PeerMedians.of(tariff_peers), median_peer, standing)
+    figures = peer_statistics(peers)
+    return PeerFigures(own, PeerMedians.of(figures, in_area), PeerMedians.of(figures, on_tariff), median_peer, standing)
 
 
 @dataclass(frozen=True)
