@@ -1,14 +1,15 @@
 """Arrays of numbers kept in one BinaryField: little-endian, whatever the machine.
 
-The group tables that hold a value per customer (GroupBucketTotals, GroupRunningTotals) store them
-this way, so a page reads a group's customers in one row. The import writes them with numpy; the
+The group tables that hold a value per customer (GroupBucketTotals, GroupRunningTotals,
+GroupPeakBlocks) store them this way, so a page reads a group's customers in one row. The import writes them with numpy; the
 pages read them with the standard library's array, so that no page but the spread's imports numpy.
 """
 import sys
 from array import array
 
-# array type codes of the stored types: numpy's "<f8", "<i4" and "<i8"
+# array type codes of the stored types, and the same types for numpy
 FLOAT64, INT32, INT64 = "d", "i", "q"
+NUMPY_TYPES = {FLOAT64: "<f8", INT32: "<i4", INT64: "<i8"}
 
 
 def unpack(code: str, data: bytes | memoryview) -> array:

@@ -4,6 +4,7 @@ Every `for_period(start, end)` means the same: the days `start` to `end`, both i
 leaving that side open (day blocks need both); rows keyed by a timestamp are the half hours
 starting on those days.
 """
+from array import array
 from datetime import date, datetime, time, timedelta
 from collections import defaultdict
 from functools import reduce
@@ -394,26 +395,20 @@ class GroupRunningTotalsQuerySet(models.QuerySet):
         totals = CustomerTotals([], [])
         for to_end, before in self._bounding_rows(start, end):
             ids = unpack(INT64, to_end.customer_ids)
-            wh, readings = _sums(to_end, "wh"), _sums(to_end, "readings")
-            wh_0, readings_0 = (_sums(before, "wh"), _sums(before, "readings")) if before else ([0] * len(ids),) * 2
+            wh, readings = _period_sum(to_end, before, "wh"), _period_sum(to_end, before, "readings")
             # Whole lists at a time, not an append per customer: there may be thousands, on every request.
-            kept = [index for index, (count, count_0) in enumerate(zip(readings, readings_0)) if count > count_0]
+            kept = [index for index, count in enumerate(readings) if count > 0]
             totals.customer_ids.extend(ids[index] for index in kept)
-            totals.wh.extend(wh[index] - wh_0[index] for index in kept)
+            totals.wh.extend(wh[index] for index in kept)
         return totals
 
     def period_sums(self, start: date, end: date) -> list[GroupPeriodSums]:
         """Every sum over `start`..`end` (inclusive), group by group (those with readings up to `end`)."""
-        groups = []
-        for to_end, before in self._bounding_rows(start, end):
-            ids = list(unpack(INT64, to_end.customer_ids))
-            sums = {}
-            for name in RUNNING_SUMS:
-                sums[name] = _sums(to_end, name)
-                if before:
-                    sums[name] = [value - value_0 for value, value_0 in zip(sums[name], _sums(before, name))]
-            groups.append(GroupPeriodSums(to_end.area, to_end.tariff, ids, **sums))
-        return groups
+        return [
+            GroupPeriodSums(to_end.area, to_end.tariff, list(unpack(INT64, to_end.customer_ids)),
+                            **{name: _period_sum(to_end, before, name) for name in RUNNING_SUMS})
+            for to_end, before in self._bounding_rows(start, end)
+        ]
 
     def _bounding_rows(self, start: date, end: date) -> list[tuple]:
         """Per group with a row up to `end`: that last row, and its last row before `start` (None if
@@ -433,8 +428,15 @@ class GroupRunningTotalsQuerySet(models.QuerySet):
                 for area, tariff, to_end, before in keys]
 
 
-def _sums(row, name: str):
-    return unpack(RUNNING_SUMS[name], getattr(row, f"{name}_to_date"))
+def _period_sum(to_end, before, name: str) -> list:
+    """One of RUNNING_SUMS over a period, per customer: the running total of the row at its end less
+    that of the row before its start (None: 0)."""
+    def running(row) -> array:
+        return unpack(RUNNING_SUMS[name], getattr(row, f"{name}_to_date"))
+
+    if before is None:
+        return list(running(to_end))
+    return [value - value_0 for value, value_0 in zip(running(to_end), running(before))]
 
 
 class GroupPeakBlocksQuerySet(models.QuerySet):

@@ -172,19 +172,16 @@ def peer_statistics(peers: PeerColumns) -> dict[str, list]:
     ), strict=True))
 
 
-def compare_with_peers(customer_id: int, area: str, tariff: str, rows: Iterable[Mapping] | PeerColumns) -> PeerFigures:
+def compare_with_peers(customer_id: int, area: str, tariff: str, peers: PeerColumns) -> PeerFigures:
     """The customer's statistics, the medians of the other customers in their area and on their tariff,
-    and where the customer's total stands among them and among everyone.
-
-    `rows` are per-customer period totals (customer_id, area, tariff, wh, readings, days, peak_wh, base_wh)
-    of every customer with readings in the period, as rows or columns.
-    """
-    peers = rows if isinstance(rows, PeerColumns) else PeerColumns.of_rows(rows)
+    and where the customer's total stands among them and among everyone: `peers` holds every customer
+    with readings in the period, the customer among them if they have any."""
     own_index = next((index for index, pk in enumerate(peers.customer_id) if pk == customer_id), None)
     own, own_wh = EMPTY, None
     if own_index is not None:
-        own = PeriodStatistics.from_totals(*(column[own_index] for column in peers[3:]))
         own_wh = peers.wh[own_index]
+        own = PeriodStatistics.from_totals(own_wh, peers.readings[own_index], peers.days[own_index],
+                                           peers.peak_wh[own_index], peers.base_wh[own_index])
     others = [index for index in range(len(peers.customer_id)) if index != own_index]
     in_area = [index for index in others if peers.area[index] == area]
     on_tariff = [index for index in others if peers.tariff[index] == tariff]

@@ -30,6 +30,8 @@ from ..models import (
     Alert, AreaProfileMedian, AreaSeriesMedian, Customer, DailyConsumption, GroupAlertBlocks, GroupBucketTotals,
     GroupDaily, GroupPeakBlocks, GroupRunningTotals, ProfileMonth,
 )
+from ..packed import FLOAT64, INT64, NUMPY_TYPES
+from ..queries import RUNNING_SUMS
 from ..statistics import MedianWindow
 from ..units import HALF_HOURS_PER_DAY, bucket_start
 from .writer import Writer
@@ -112,7 +114,7 @@ def _group_columns(area: str, writer: Writer) -> None:
     # of theirs, which touches no sums, does not have their area rebuilt.
     groups = Customer.objects.filter(area=area, readings_count__gt=0).order_by("pk").values_list("tariff", "pk")
     for tariff, members in groupby(sorted(groups), key=lambda row: row[0]):
-        ids = numpy.array([pk for _, pk in members], dtype="<i8")
+        ids = numpy.array([pk for _, pk in members], dtype=NUMPY_TYPES[INT64])
         position = {pk: index for index, pk in enumerate(ids.tolist())}
         sums = _RunningSums(len(ids))
         peaks = _BlockPeaks(len(ids))
@@ -148,20 +150,18 @@ class _RunningSums:
     def __init__(self, customers: int) -> None:
         import numpy
 
-        self.wh, self.base_wh = numpy.zeros(customers, "<f8"), numpy.zeros(customers, "<f8")
-        self.readings, self.days, self.base_days = (numpy.zeros(customers, "<i4") for _ in range(3))
+        self.sums = {name: numpy.zeros(customers, NUMPY_TYPES[code]) for name, code in RUNNING_SUMS.items()}
 
     def add(self, where, wh, readings, base_wh) -> None:
         """One day's rows: the customers at `where` and their figures that day (base: None for none)."""
-        self.wh[where] += wh
-        self.readings[where] += readings
-        self.days[where] += 1
-        self.base_wh[where] += [base or 0.0 for base in base_wh]
-        self.base_days[where] += [base is not None for base in base_wh]
+        self.sums["wh"][where] += wh
+        self.sums["readings"][where] += readings
+        self.sums["days"][where] += 1
+        self.sums["base_wh"][where] += [base or 0.0 for base in base_wh]
+        self.sums["base_days"][where] += [base is not None for base in base_wh]
 
     def packed(self) -> dict[str, bytes]:
-        return {f"{name}_to_date": getattr(self, name).tobytes() for name in ("wh", "readings", "days", "base_wh",
-                                                                              "base_days")}
+        return {f"{name}_to_date": values.tobytes() for name, values in self.sums.items()}
 
 
 class _BlockPeaks:
@@ -171,7 +171,7 @@ class _BlockPeaks:
         import numpy
 
         self.open: list[tuple[date, object] | None] = [None] * (MAX_LEVEL + 1)  # (first day, peaks) per level
-        self.empty = numpy.full(customers, -numpy.inf, dtype="<f8")
+        self.empty = numpy.full(customers, -numpy.inf, dtype=NUMPY_TYPES[FLOAT64])
 
     def add(self, day: date, where, peak_wh: list[float]) -> list[dict]:
         """Take one day's peaks; give the blocks this day closes, as GroupPeakBlocks fields."""

@@ -47,7 +47,7 @@ def test_it_takes_medians_over_the_other_customers_of_the_area_and_of_the_tariff
         totals(4, "a1", "t2", 8000, base_wh=None),
         totals(5, "a2", "t1", 16000),
     ]
-    comparison = stats.compare_with_peers(1, "a1", "t1", rows)
+    comparison = stats.compare_with_peers(1, "a1", "t1", stats.PeerColumns.of_rows(rows))
     assert comparison.customer.total_kwh == 1
     assert comparison.area.peers == 3 and comparison.area.total_kwh == 4  # median of 2, 4, 8
     assert comparison.tariff.peers == 2 and comparison.tariff.total_kwh == 10  # median of 4, 16
@@ -55,7 +55,7 @@ def test_it_takes_medians_over_the_other_customers_of_the_area_and_of_the_tariff
 
 
 def test_it_has_no_medians_without_peers():
-    comparison = stats.compare_with_peers(1, "a1", "t1", [totals(1, "a1", "t1", 1000)])
+    comparison = stats.compare_with_peers(1, "a1", "t1", stats.PeerColumns.of_rows([totals(1, "a1", "t1", 1000)]))
     assert comparison.area.peers == 0 and comparison.area.total_kwh is None
 
 
