@@ -13,48 +13,29 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connections, models
-from django.db.models import (
-    Case, Count, DateTimeField, Exists, ExpressionWrapper, F, FilteredRelation, FloatField, Func, Max, Min, OuterRef, Q,
-    Subquery, Sum, Value, When, Window,
-)
-from django.db.models.expressions import Expression
-from django.db.models.functions import Coalesce, NullIf, PercentRank, Round, TruncMonth, TruncWeek
-from django.db.models.lookups import GreaterThan
+from django.db.models import Count, DateTimeField, Exists, F, Func, Max, Min, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import TruncMonth, TruncWeek
 
 from .blocks import MAX_LEVEL, block_key, block_start, split_period
 from .packed import FLOAT64, INT32, INT64, unpack
-from .statistics import MedianWindow, percent_below
+from .statistics import MedianWindow
 
 
 class CustomerQuerySet(models.QuerySet):
-    def with_period_totals(self, start: date | None = None, end: date | None = None) -> "CustomerQuerySet":
-        """Annotate each customer's Wh, readings, days with data and peak over `start`..`end` (inclusive).
-
-        With no period the whole-history fields are read as they are, so the cost is one row per customer.
-        With a period the sums are the difference of two daily rows' running totals (_with_running_sums),
-        and the peak, a maximum that no difference gives, comes from the few day blocks covering it
-        (consumption.blocks): either way the cost does not grow with the period's length, and every
-        annotation sorts in SQL.
-        """
+    def period_details(self, start: date | None, end: date | None, alerts_start: date, alerts_end: date):
+        """Per customer: id, the time of their largest reading over `start`..`end` (None: their whole
+        history; the earliest of equal ones) and how many of their alerts meet alerts_start..alerts_end.
+        The summary table's figures that no group table holds, read for the rows it shows."""
         if start is None or end is None:
-            customers = self.annotate(
-                period_wh=F("total_wh"), period_readings=F("readings_count"), period_days=F("days_with_data"),
-                period_peak_wh=F("peak_wh"), period_peak_at=F("peak_at"),
-            )
+            peak_at = F("peak_at")
         else:
             peak_block = (
                 _related_model(self, "dayblock").objects.filter(customer=OuterRef("pk")).for_period(start, end)
                 .order_by("-peak_wh", "peak_at")
             )
-            customers, sums = _with_running_sums(self, "period", start, end)
-            customers = customers.annotate(
-                period_wh=sums.wh, period_readings=sums.readings, period_days=sums.days,
-                period_peak_wh=Subquery(peak_block.values("peak_wh")[:1]),
-                period_peak_at=Subquery(peak_block.values("peak_at")[:1]),
-            )
-        return customers.annotate(
-            period_avg_daily_wh=F("period_wh") / NullIf(F("period_days"), 0),
-        )
+            peak_at = Subquery(peak_block.values("peak_at")[:1])
+        return (self.with_alert_counts(alerts_start, alerts_end).annotate(period_peak_at=peak_at)
+                .values_list("pk", "period_peak_at", "period_alerts").order_by())
 
     def history_figures(self) -> "CustomerQuerySet":
         """Per customer with readings: customer_id, area, tariff, Wh, readings, days, largest
@@ -65,56 +46,6 @@ class CustomerQuerySet(models.QuerySet):
                     readings=F("readings_count"), days=F("days_with_data"))
             .order_by()
         )
-
-    def with_comparison(self, start: date | None, end: date | None) -> "CustomerQuerySet":
-        """Annotate `compared_wh`, each customer's Wh over the compared period `start`..`end` (null
-        for a customer with no readings in it, or no period: None), and the change from it to
-        `period_wh` (with_period_totals) in Wh and in percent of it: each sorts in SQL.
-        """
-        customers = self
-        if start is None or end is None:
-            compared = Value(None, output_field=FloatField())
-        else:
-            customers, sums = _with_running_sums(self, "compared", start, end)
-            compared = Case(When(GreaterThan(sums.readings, 0), then=sums.wh), output_field=FloatField())
-        return customers.annotate(compared_wh=compared).annotate(
-            change_wh=F("period_wh") - F("compared_wh"),
-            change_pct=ExpressionWrapper(
-                (F("period_wh") - F("compared_wh")) * 100.0 / NullIf(F("compared_wh"), 0.0), output_field=FloatField()
-            ),
-        )
-
-    def with_group_percentile(self, start: date | None = None, end: date | None = None) -> "CustomerQuerySet":
-        """Annotate `group_rank`: where each customer's `period_wh` (with_period_totals, the same
-        period) stands among these customers of the same area and tariff with readings in it, from 0
-        to 1: the share of the others who used less. Null for a customer without readings in the
-        period or alone in their group. Over the whole history, the rank the import keeps; over a
-        period, a window over this query's rows, so whole groups must be in it.
-        """
-        if start is None or end is None:
-            return self.annotate(group_rank=F("history_rank"))
-        has_data = Case(When(period_readings__gt=0, then=Value(1)), default=Value(0))
-        group = [F("area"), F("tariff"), has_data]
-        # Aliases, not annotations: selected as well, each window would be computed a second time.
-        return self.alias(
-            group_percent_rank=Window(PercentRank(), partition_by=group, order_by=F("period_wh").asc()),
-            group_size=Window(Count("pk"), partition_by=group),
-        ).annotate(group_rank=Case(
-            When(Q(period_readings=0) | Q(group_size__lt=2), then=Value(None, output_field=FloatField())),
-            default=F("group_percent_rank"), output_field=FloatField(),
-        ))
-
-    def group_rank_of(self, customer_id: int, start: date | None, end: date | None) -> float | None:
-        """with_group_percentile's `group_rank` of one customer, ranked among all of their group: for a
-        selection narrowed to that customer, where a window over its rows would see them alone."""
-        same_group = self.model.objects.filter(pk=customer_id, area=OuterRef("area"), tariff=OuterRef("tariff"))
-        totals = dict(
-            self.model.objects.filter(Exists(same_group)).with_period_totals(start, end).filter(period_readings__gt=0)
-            .values_list("pk", "period_wh")
-        )
-        own = totals.pop(customer_id, None)
-        below = percent_below(own, list(totals.values()))
-        return None if below is None else below / 100
 
     def counts(self, start: date | None = None, end: date | None = None) -> dict:
         """How many customers there are, and how many of them have readings in the period (or ever)."""
@@ -167,48 +98,10 @@ class CustomerQuerySet(models.QuerySet):
         return sorted({area for area, _ in pairs}), sorted({tariff for _, tariff in pairs})
 
 
-class _RunningSums(NamedTuple):
-    """A period's sums per customer, as expressions over the joins of _with_running_sums."""
-
-    wh: Expression
-    readings: Expression
-    days: Expression
-
-
 # A period's Wh is rounded to a thousandth of a Wh, finer than meters write: the difference of two
 # running totals carries the float rounding of each customer's history before the period, which
 # would set apart two customers with the same readings in it, in sorts and in ranks.
 PERIOD_WH_DECIMALS = 3
-
-
-def _with_running_sums(
-    customers: models.QuerySet, name: str, start: date, end: date
-) -> tuple[models.QuerySet, _RunningSums]:
-    """`customers` joined to their last daily row up to `end` (as `name`_to_end) and their last before
-    `start` (`name`_before), and the period's sums: the running totals of the one less the other's,
-    0 where a customer has no such row."""
-    joined = customers.annotate(**{
-        f"{name}_to_end": _last_day(customers, date__lte=end), f"{name}_before": _last_day(customers, date__lt=start),
-    })
-
-    def between(running_total: str, zero: float | int) -> Expression:
-        return (Coalesce(F(f"{name}_to_end__{running_total}"), Value(zero))
-                - Coalesce(F(f"{name}_before__{running_total}"), Value(zero)))
-
-    return joined, _RunningSums(
-        wh=Round(between("wh_to_date", 0.0), PERIOD_WH_DECIMALS, output_field=FloatField()),
-        readings=between("readings_to_date", 0),
-        days=between("days_to_date", 0),
-    )
-
-
-def _last_day(customers: models.QuerySet, **on_days) -> FilteredRelation:
-    """A join to each customer's last daily row whose date meets `on_days` (date__lte=… or date__lt=…),
-    whose running totals are the customer's totals up to it; none when no day does."""
-    days = _related_model(customers, "dailyconsumption").objects.filter(customer=OuterRef("pk"), **on_days)
-    return FilteredRelation(
-        "dailyconsumption", condition=Q(dailyconsumption__date=Subquery(days.order_by("-date").values("date")[:1]))
-    )
 
 
 def _related_model(customers: models.QuerySet, name: str):
@@ -440,6 +333,9 @@ def _period_sum(to_end, before, name: str) -> list:
 
 
 class GroupPeakBlocksQuerySet(models.QuerySet):
+    def for_groups(self, areas: list[str], tariffs: list[str]) -> "GroupPeakBlocksQuerySet":
+        return _for_groups(self, areas, tariffs)
+
     def period_peaks(self, start: date, end: date) -> dict[tuple[str, str], list[float]]:
         """Per group (area, tariff): the largest half-hour Wh of each of its customers (as in
         GroupRunningTotals) within `start`..`end` (inclusive), -inf for none; from the few blocks

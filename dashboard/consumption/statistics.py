@@ -106,24 +106,27 @@ def percent_below(value: float | None, others: list[float]) -> float | None:
     return 100 * sum(1 for other in others if other < value) / len(others)
 
 
+def shares_below(values: list[float]) -> list[float | None]:
+    """Each of one group's `values`' share, 0 to 1, of the others that are less (ties share the
+    lower rank); None for a value alone. The rule of percent_below, for a whole group at once: the
+    others below are counted by bisection."""
+    if len(values) < 2:
+        return [None] * len(values)
+    ranked = sorted(values)
+    return [bisect_left(ranked, value) / (len(ranked) - 1) for value in values]
+
+
 def group_ranks(customers: list[Mapping]) -> dict[int, float | None]:
-    """Each customer's share, 0 to 1, of the others of their area and tariff with readings who used
-    less, from rows of pk, area, tariff, total_wh and readings_count; None without readings or alone
-    in the group. The rule of percent_below, for whole groups at once: the others below are counted
-    by bisection."""
-    groups: dict[tuple[str, str], list[float]] = defaultdict(list)
+    """Each customer's shares_below among the others of their area and tariff with readings, from
+    rows of pk, area, tariff, total_wh and readings_count; None without readings."""
+    groups: dict[tuple[str, str], list[Mapping]] = defaultdict(list)
     for customer in customers:
         if customer["readings_count"]:
-            groups[customer["area"], customer["tariff"]].append(customer["total_wh"])
-    for totals in groups.values():
-        totals.sort()
-    ranks = {}
-    for customer in customers:
-        totals = groups.get((customer["area"], customer["tariff"]), [])
-        ranks[customer["pk"]] = (
-            bisect_left(totals, customer["total_wh"]) / (len(totals) - 1)
-            if customer["readings_count"] and len(totals) > 1 else None
-        )
+            groups[customer["area"], customer["tariff"]].append(customer)
+    ranks = dict.fromkeys((customer["pk"] for customer in customers), None)
+    for members in groups.values():
+        for customer, rank in zip(members, shares_below([member["total_wh"] for member in members])):
+            ranks[customer["pk"]] = rank
     return ranks
 
 

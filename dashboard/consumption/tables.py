@@ -1,9 +1,8 @@
-"""The summary page's customer table: one row per customer, every column sorted in SQL."""
+"""The pages' tables: the summary's customers (rows from consumption.customer_rows, sorted there) and
+the alerts (sorted in SQL)."""
 import math
 
 import django_tables2 as tables
-from django.core.paginator import Paginator
-from django.db.models import F
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
@@ -15,18 +14,10 @@ from .units import HALF_HOURS_PER_DAY, kw, kwh
 NUMBER = {"th": {"class": "number"}, "td": {"class": "number"}}
 
 
-def _sorted(queryset, is_descending: bool, field: str):
-    """Order on an annotation, customers without a value last either way, ties by id for stable pages."""
-    if is_descending:
-        return queryset.order_by(F(field).desc(nulls_last=True), "-pk"), True
-    return queryset.order_by(F(field).asc(nulls_last=True), "pk"), True
-
-
 class CustomerTable(tables.Table):
-    """Expects customers annotated by `Customer.objects.with_period_totals()`, `group_rank` and,
-    when `compared`, by `with_comparison()`; `days` is the period's length."""
+    """Over customer_rows.CustomerRows, a column's accessor naming a CustomerRow field; `days` is the
+    period's length. The compared period's columns are shown only when `compared`."""
     COMPARED_COLUMNS = ("previous_kwh", "change_kwh", "change_pct")
-    CUSTOMER_FIELDS = ("id", "area", "tariff")  # the Customer fields shown; the rest are annotations
 
     id = tables.Column(verbose_name="Customer")
     area = tables.Column(verbose_name="Area")
@@ -41,7 +32,7 @@ class CustomerTable(tables.Table):
     alerts = tables.Column(verbose_name="Alerts", accessor="period_alerts", attrs=NUMBER)
     group_percentile = tables.Column(verbose_name="Percentile in group", accessor="group_rank", attrs=NUMBER,
                                      default="—")
-    # Beside a compared period only (CustomerQuerySet.with_comparison).
+    # Beside a compared period only.
     previous_kwh = tables.Column(verbose_name="Previous (kWh)", accessor="compared_wh", attrs=NUMBER, default="—")
     change_kwh = tables.Column(verbose_name="Change (kWh)", accessor="change_wh", attrs=NUMBER, default="—")
     change_pct = tables.Column(verbose_name="Change (%)", accessor="change_pct", attrs=NUMBER, default="—")
@@ -82,8 +73,7 @@ class CustomerTable(tables.Table):
         """Headers, then every row's values from the value_ methods (as `as_values()`, without its per-cell cost)."""
         columns = [(str(column.accessor), getattr(self, f"value_{column.name}", None)) for column in self.columns]
         yield [column.header for column in self.columns]
-        # Read a chunk of rows at a time, so an export of every customer starts before they are all read.
-        for record in self.data.data.iterator(chunk_size=500):
+        for record in self.data:  # a chunk of rows read at a time: the download starts before all are read
             values = []
             for accessor, value_of in columns:
                 value = getattr(record, accessor)
@@ -155,68 +145,11 @@ class CustomerTable(tables.Table):
     def coverage_pct(self, readings: int) -> float:
         return 100 * readings / self.expected_readings
 
-    def order_id(self, queryset, is_descending):
-        return queryset.order_by("-pk" if is_descending else "pk"), True
-
-    def order_area(self, queryset, is_descending):
-        return _sorted(queryset, is_descending, "area")
-
-    def order_tariff(self, queryset, is_descending):
-        return _sorted(queryset, is_descending, "tariff")
-
-    def order_total_kwh(self, queryset, is_descending):
-        return _sorted(queryset, is_descending, "period_wh")
-
-    def order_avg_daily_kwh(self, queryset, is_descending):
-        return _sorted(queryset, is_descending, "period_avg_daily_wh")
-
-    def order_peak_kw(self, queryset, is_descending):
-        return _sorted(queryset, is_descending, "period_peak_wh")
-
-    def order_peak_at(self, queryset, is_descending):
-        return _sorted(queryset, is_descending, "period_peak_at")
-
-    def order_days(self, queryset, is_descending):
-        return _sorted(queryset, is_descending, "period_days")
-
-    def order_coverage(self, queryset, is_descending):
-        return _sorted(queryset, is_descending, "period_readings")
-
-    def order_alerts(self, queryset, is_descending):
-        return _sorted(queryset, is_descending, "period_alerts")
-
-    def order_previous_kwh(self, queryset, is_descending):
-        return _sorted(queryset, is_descending, "compared_wh")
-
-    def order_change_kwh(self, queryset, is_descending):
-        return _sorted(queryset, is_descending, "change_wh")
-
-    def order_change_pct(self, queryset, is_descending):
-        return _sorted(queryset, is_descending, "change_pct")
-
-    def order_group_percentile(self, queryset, is_descending):
-        return _sorted(queryset, is_descending, "group_rank")
-
 
 def percent_text(percent: float, places: int = 1) -> str:
     """Rounded down, so that 100.0 means complete and 99.97 % never reads as 100.0."""
     scale = 10**places
     return f"{math.floor(percent * scale) / scale:.{places}f}"
-
-
-class CountedPaginator(Paginator):
-    """A paginator told how many rows there are: counting the annotated customers would run their
-    whole aggregation again, while the plain count of the filtered customers is the same number."""
-
-    def __init__(self, object_list, per_page, count: int, **kwargs) -> None:
-        super().__init__(object_list, per_page, **kwargs)
-        self.known_count = count
-
-    @property
-    def count(self) -> int:
-        return self.known_count
-
-
 
 
 class AlertTable(tables.Table):

@@ -4,6 +4,7 @@ from datetime import date, datetime
 import pytest
 
 from consumption.aggregates import rebuild_aggregates
+from consumption.customer_rows import Period, customer_rows
 from consumption.models import Customer, DailyConsumption, GroupDaily, GroupHalfHour, Reading
 
 from .factories import CustomerFactory, readings_for
@@ -53,8 +54,14 @@ def days_apart(db):
     (15, 19, (288.0, 144, 3)),
 ])
 def test_period_totals_are_the_days_in_the_period_whatever_lies_around_it(days_apart, first, last, expected):
-    [customer] = Customer.objects.with_period_totals(date(2016, 7, first), date(2016, 7, last))
+    [customer] = rows_over(date(2016, 7, first), date(2016, 7, last)).values()
     assert (customer.period_wh, customer.period_readings, customer.period_days) == expected
+
+
+def rows_over(start: date, end: date, compared: tuple[date, date] | None = None) -> dict:
+    """The summary table's rows of every customer over start..end, by id."""
+    rows = customer_rows(Customer.objects.all(), Period(start, end, start, end), compared)
+    return {row.id: row for row in rows}
 
 
 def test_a_compared_period_of_zero_wh_is_zero_and_one_without_readings_is_none(db):
@@ -62,10 +69,10 @@ def test_a_compared_period_of_zero_wh_is_zero_and_one_without_readings_is_none(d
     readings_for(customer, [0.0] * 48, start=datetime(2016, 7, 15))
     readings_for(customer, [1.0] * 48, start=datetime(2016, 7, 16))
     rebuild_aggregates()
-    period = Customer.objects.with_period_totals(date(2016, 7, 16), date(2016, 7, 16))
-    [zero] = period.with_comparison(date(2016, 7, 15), date(2016, 7, 15))
+    day = date(2016, 7, 16)
+    [zero] = rows_over(day, day, (date(2016, 7, 15), date(2016, 7, 15))).values()
     assert (zero.compared_wh, zero.change_wh, zero.change_pct) == (0.0, 48.0, None)
-    [nothing] = period.with_comparison(date(2016, 7, 14), date(2016, 7, 14))
+    [nothing] = rows_over(day, day, (date(2016, 7, 14), date(2016, 7, 14))).values()
     assert (nothing.compared_wh, nothing.change_wh, nothing.change_pct) == (None, None, None)
 
 
@@ -77,11 +84,7 @@ def test_customers_with_the_same_readings_in_a_period_tie_whatever_came_before(d
     for customer, wh in ((same, 0.7), (noisy, 0.7), (other, 0.9)):
         readings_for(customer, [wh] * 48, start=datetime(2016, 7, 15))
     rebuild_aggregates()
-    customers = {
-        customer.pk: customer
-        for customer in Customer.objects.with_period_totals(date(2016, 7, 15), date(2016, 7, 15))
-        .with_group_percentile(date(2016, 7, 15), date(2016, 7, 15))
-    }
+    customers = rows_over(date(2016, 7, 15), date(2016, 7, 15))
     assert customers[5000].period_wh == customers[5001].period_wh == pytest.approx(0.7 * 48)
     assert customers[5000].group_rank == customers[5001].group_rank == 0.0
     assert customers[5002].group_rank == 1.0

@@ -144,7 +144,7 @@ def test_it_sums_a_period_from_the_daily_aggregates(client, customers):
     assert figures["customers"] == 3
     assert figures["customers_with_data"] == 2
     assert figures["coverage_pct"] == "66.66"  # 96 of 144, rounded down
-    rows = {row.record.pk: row.record for row in response.context["table"].paginated_rows}
+    rows = {row.record.id: row.record for row in response.context["table"].paginated_rows}
     assert rows[5001].period_wh == pytest.approx(sum(CUSTOMER_1[DAY:]))
     assert rows[5001].period_peak_at == datetime(2016, 7, 16, 19, 0)
     assert rows[5002].period_wh == 0 and rows[5002].period_days == 0 and rows[5002].period_peak_wh is None
@@ -193,6 +193,36 @@ def test_it_renders_the_full_page_for_a_history_restore(client, customers):
 )
 def test_it_sorts_on_every_column(client, customers, sort, expected):
     assert ids_in_table(get(client, sort=sort)) == expected
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        # On 2016-07-16: 5001 10,300 Wh, peak 900 Wh at 19:00; 5002 nothing; 5003 480 Wh, peak 10 Wh at 00:00.
+        ("total_kwh", [5002, 5003, 5001]),
+        ("-peak_kw", [5001, 5003, 5002]),
+        ("peak_at", [5003, 5001, 5002]),
+        ("-peak_at", [5001, 5003, 5002]),
+        ("-avg_daily_kwh", [5001, 5003, 5002]),
+        ("group_percentile", [5001, 5002, 5003]),  # each alone in their group: no rank, ties by id
+        ("-group_percentile", [5003, 5002, 5001]),
+        (["area", "-total_kwh"], [5001, 5002, 5003]),  # the first the most significant
+        (["-area", "total_kwh"], [5003, 5002, 5001]),
+    ],
+)
+def test_it_sorts_a_period_on_every_column(client, customers, sort, expected):
+    period = {"from": "2016-07-16", "to": "2016-07-16"}
+    assert ids_in_table(get(client, sort=sort, **period)) == expected
+    assert [int(row["Customer"]) for row in csv_rows(client, sort=sort, **period)] == expected
+
+
+def test_it_sorts_by_alerts_in_the_period(client, customers):
+    from consumption.models import Alert
+
+    counts = {pk: Alert.objects.filter(customer=pk).for_period(START.date(), START.date()).count()
+              for pk in customers}
+    expected = sorted(customers, key=lambda pk: (counts[pk], pk), reverse=True)
+    assert ids_in_table(get(client, sort="-alerts", **{"from": "2016-07-15", "to": "2016-07-15"})) == expected
 
 
 def test_it_sorts_customers_without_readings_last_both_ways(client, customers):
@@ -397,12 +427,13 @@ def many_customers(load):
     ("params", "target", "queries"),
     [
         ({}, None, 8),
-        # a period: its customers with readings from the groups' running totals (two queries), beside their count
-        ({"from": "2016-07-15", "area": "a1", "breakdown": "tariff"}, None, 10),
-        ({"customer": "6001"}, None, 9),
+        # a period: the table's customers, the groups' running totals (two queries) and peak blocks
+        ({"from": "2016-07-15", "area": "a1", "breakdown": "tariff"}, None, 11),
+        ({"customer": "6001"}, None, 8),
+        ({"customer": "6001", "from": "2016-07-15"}, None, 11),  # ranked among their whole group
         ({"area": "a1"}, "results", 8),
         ({"sort": "-total_kwh"}, "customer-table", 4),
-        ({"_export": "csv", "from": "2016-07-15"}, None, 3),
+        ({"_export": "csv", "from": "2016-07-15"}, None, 7),
         ({"page": "99", "per_page": "1"}, "customer-table", 4),
         # beside a compared period: its totals and, when it has readings, its series
         ({"from": "2016-07-16", "compare": "previous"}, None, 12),
@@ -413,10 +444,10 @@ def many_customers(load):
 def test_it_makes_a_fixed_number_of_queries(client, django_assert_num_queries, many_customers, count, params, target,
                                            queries):
     many_customers(count)
-    # Bounds and filter choices; for the results, the customer counts, totals, peak, customers with
-    # alerts (in all and by kind, one query) and chart; then the
-    # table's page (and for the table alone, its count). A filter naming one customer ranks them in
-    # their group with one query more.
+    # Bounds and filter choices; the table's customers (with their whole-history figures, or over a
+    # period those of their groups) and the details of its page's (or, exported, of each chunk of
+    # rows); for the results, the totals, peak, customers with alerts (in all and by kind, one
+    # query) and chart.
     # ATOMIC_REQUESTS adds a savepoint and its release inside the test's transaction.
     with django_assert_num_queries(queries + 2):
         response = get(client, htmx_target=target, **params)

@@ -7,7 +7,6 @@ Every figure comes from the precomputed aggregates, in a fixed number of queries
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import FloatField, Value
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -24,7 +23,8 @@ from ..queries import CustomerQuerySet
 from ..csv_export import streamed_csv
 from ..spread import Spread, spread_by_bucket
 from ..statistics import Change
-from ..tables import CountedPaginator, CustomerTable, percent_text
+from ..customer_rows import CustomerRows, Period, customer_rows
+from ..tables import CustomerTable, percent_text
 from ..units import HALF_HOUR, HALF_HOURS_PER_DAY, KWH_PER_BUCKET, kw, kwh, next_bucket
 from .paging import paginate_table, sort_table
 from .styles import COMPARED_DASH
@@ -123,12 +123,11 @@ def _render_page(request: HttpRequest, selection: Selection) -> HttpResponse:
                "params": selection.params_form, "per_page_choices": PER_PAGE_CHOICES,
                "default_per_page": SummaryParamsForm.DEFAULT_PER_PAGE, "half_hours_per_day": HALF_HOURS_PER_DAY}
     htmx = request.htmx
+    context |= _customer_table(request, selection)
     if htmx and not htmx.history_restore_request and htmx.target == "customer-table":
-        context |= _customer_table(request, selection, selection.customers.count())
         return render(request, "consumption/summary.html#table", context)
-    counts = _counts(selection)
+    counts = _counts_of(context["table"])
     compared = _compared_totals(selection)
-    context |= _customer_table(request, selection, counts["customers"])
     context |= {"figures": _figures(selection, counts, compared),
                 "chart": _chart(selection, counts["with_data"], compared)}
     if htmx and not htmx.history_restore_request:
@@ -167,26 +166,23 @@ def _counts(selection: Selection) -> dict:
     return selection.customers.counts(*selection.period)
 
 
-def _customer_table(request: HttpRequest, selection: Selection, count: int | None = None) -> dict:
-    """The table sorted as asked (in SQL) and, given the customers' `count`, cut to the page asked;
-    with notices for what could not be done."""
-    # Only the customer's own columns the table shows: every column selected is carried through the
-    # sorts of the percentile's windows and of the table.
-    customers = (selection.customers.only(*CustomerTable.CUSTOMER_FIELDS).with_period_totals(*selection.period)
-                 .with_alert_counts(selection.start, selection.end))
-    if selection.whole_groups:
-        customers = customers.with_group_percentile(*selection.period)  # the filters take or leave whole groups
-    else:  # one customer: ranked among their whole group, which the filter leaves out
-        rank = selection.customers.group_rank_of(selection.customer, *selection.period)
-        customers = customers.annotate(group_rank=Value(rank, output_field=FloatField()))
-    if selection.compare:
-        customers = customers.with_comparison(*selection.compared_within_data)
-    table = CustomerTable(customers, days=selection.days, compared=bool(selection.compare))
+def _customer_table(request: HttpRequest, selection: Selection, paged: bool = True) -> dict:
+    """The table of every filtered customer, sorted as asked and, when `paged`, cut to the page
+    asked; with notices for what could not be done."""
+    period = Period(*selection.period, alerts_start=selection.start, alerts_end=selection.end)
+    compared = selection.compared_within_data if selection.compare else None
+    rows = CustomerRows(customer_rows(selection.customers, period, compared), selection.customers, period)
+    table = CustomerTable(rows, days=selection.days, compared=bool(selection.compare))
     notices = sort_table(request, table, "table", "sorted by customer id instead")
-    if count is not None:
-        notices += paginate_table(table, selection.page, request.GET, paginator_class=CountedPaginator,
-                                  per_page=selection.per_page, count=count)
+    if paged:
+        notices += paginate_table(table, selection.page, request.GET, per_page=selection.per_page)
     return {"table": table, "table_notices": notices}
+
+
+def _counts_of(table: CustomerTable) -> dict:
+    """_counts, from the table's rows: how many customers, and how many with readings in its period."""
+    rows = table.data.data
+    return {"customers": len(rows), "with_data": sum(1 for row in rows if row.period_readings)}
 
 
 def _totals(selection: Selection, start: date, end: date) -> dict:
@@ -368,8 +364,8 @@ def _csv_export(request: HttpRequest, selection: Selection | None) -> StreamingH
     """Every customer of the filter, sorted as on the page, with all columns and units in the headers
     (only the headers while nothing has been imported), streamed as the rows are read."""
     if selection is None:
-        table, name = CustomerTable(Customer.objects.none().with_period_totals(), days=1), "customers.csv"
+        table, name = CustomerTable(CustomerRows([], Customer.objects.none(), Period(None, None, None, None)), days=1), "customers.csv"
     else:
-        table = _customer_table(request, selection)["table"]
+        table = _customer_table(request, selection, paged=False)["table"]
         name = f"customers_{selection.start.isoformat()}_{selection.end.isoformat()}.csv"
     return streamed_csv(table.export_rows(), name)
