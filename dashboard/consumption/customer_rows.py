@@ -1,28 +1,31 @@
-"""The summary's customer table: every filtered customer's figures over the period, sorted in Python,
-with what only a customer's own rows hold read for the rows shown.
+"""The summary's customer table: every filtered customer's figures over the period, from the group
+tables, sorted in Python; what only a customer's own rows hold is read for the rows shown.
 
-A sort on a figure over a period needs that figure for every customer. In SQL each customer would
-be joined to its own daily rows; the group tables hold the same sums for a whole area and tariff in
-a few rows (two running totals, a few peak blocks), so here a sort of thousands of customers is a
-sort of a list. The peak's time and the alert count have no group table: they are read for the
-page's customers only (or the export's, a chunk at a time), and for everyone only when the table is
-sorted on one of them.
+A sort on a figure over a period needs that figure for every customer. Read per customer, that is
+thousands of index lookups on every sort; the group tables hold the same sums for a whole area and
+tariff in a few rows (two running totals, a few peak blocks). So the figures are kept here as a list
+per field, built a group at a time, and a sort is a sort of positions. A CustomerRow is made only
+for the rows shown or exported. The peak's time and the alert count have no group table: they are
+read for those rows, and for everyone only when the table is sorted on one of them.
 """
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from typing import NamedTuple
 
+import numpy
 from django_tables2.data import TableData
 from django_tables2.utils import OrderBy
 
 from .models import Customer, GroupPeakBlocks, GroupRunningTotals
-from .queries import PERIOD_WH_DECIMALS, CustomerQuerySet
+from .queries import PERIOD_WH_DECIMALS, CustomerQuerySet, GroupPeriodArrays
 from .statistics import shares_below
 
 
 class CustomerRow(NamedTuple):
-    """A customer's row of the table, in Wh as stored: the figures over the period (the whole history
-    when there is none); beside a compared period its Wh (None without readings in it) and the
-    change from it, in Wh and in percent of it."""
+    """A customer's row of the table, in Wh as stored, None where there is no figure: the sums over
+    the period, the largest reading in it and their rank in their group (their share, 0 to 1, of
+    the others of their area and tariff with readings in it who used less); beside a compared period
+    its Wh and the change from it, in Wh and in percent of it."""
 
     id: int
     area: str
@@ -32,158 +35,211 @@ class CustomerRow(NamedTuple):
     period_days: int
     period_avg_daily_wh: float | None
     period_peak_wh: float | None
-    group_rank: float | None  # the customer's share, 0 to 1, of the others of their group who used less
-    compared_wh: float | None = None
-    change_wh: float | None = None
-    change_pct: float | None = None
-    # Read from the customer's own rows (CustomerRows.with_details): None until read.
-    period_peak_at: datetime | None = None
-    period_alerts: int | None = None
+    group_rank: float | None
+    compared_wh: float | None
+    change_wh: float | None
+    change_pct: float | None
+    # Read from the customer's own rows (CustomerRows.rows_at).
+    period_peak_at: datetime | None
+    period_alerts: int
 
 
 DETAILS = ("period_peak_at", "period_alerts")
 
 
 class Period(NamedTuple):
-    """The table's days: `start`..`end` for the figures, within the data's days (None: the whole
-    history); `alerts_start`..`alerts_end` for the alerts that meet the period as asked."""
+    """The table's days: `start`..`end` for the figures, within the data's days; `alerts_start`..
+    `alerts_end` for the alerts, which meet the period as asked."""
 
-    start: date | None
-    end: date | None
+    start: date
+    end: date
     alerts_start: date
     alerts_end: date
 
 
-class Figures(NamedTuple):
-    """A customer's sums over the period, their largest reading and their rank in their group."""
+@dataclass
+class CustomerColumns:
+    """CustomerRow's figures up to its DETAILS of every listed customer, a numpy array per field
+    (NaN where a figure is None): a customer is a position. Areas and tariffs are positions in
+    `groups`."""
 
-    wh: float
-    readings: int
-    days: int
-    peak_wh: float | None
-    group_rank: float | None
+    groups: list[tuple[str, str]]
+    group: numpy.ndarray
+    id: numpy.ndarray
+    period_wh: numpy.ndarray
+    period_readings: numpy.ndarray
+    period_days: numpy.ndarray
+    period_avg_daily_wh: numpy.ndarray
+    period_peak_wh: numpy.ndarray
+    group_rank: numpy.ndarray
+    compared_wh: numpy.ndarray
+    change_wh: numpy.ndarray
+    change_pct: numpy.ndarray
 
+    @classmethod
+    def empty(cls) -> "CustomerColumns":
+        return cls([], *(numpy.empty(0) for _ in fields(cls)[1:]))
 
-NO_FIGURES = Figures(0.0, 0, 0, None, None)
+    def __len__(self) -> int:
+        return len(self.id)
 
+    def with_data(self) -> int:
+        """How many of the customers have readings in the period."""
+        return int(numpy.count_nonzero(self.period_readings))
 
-def customer_rows(customers: CustomerQuerySet, period: Period, compared: tuple[date, date] | None) -> list[CustomerRow]:
-    """Every customer of `customers`, in id order, with its figures over `period` and beside
-    `compared` (None: no comparison). A customer's percentile is taken among all of their area and
-    tariff with readings in the period, whether or not the filter takes the others."""
-    if period.start is None:
-        listed, figures = _history_figures(customers)
-    else:
-        listed, figures = _period_figures(customers, period.start, period.end)
-    compared_wh = _compared_wh(listed, *compared) if compared else {}
-    rows = []
-    for pk, area, tariff in listed:
-        wh, readings, days, peak, rank = figures.get(pk, NO_FIGURES)
-        rows.append(CustomerRow(pk, area, tariff, wh, readings, days, wh / days if days else None, peak, rank,
-                                *_change(wh, compared_wh.get(pk))))
-    return rows
+    def sort_key(self, name: str) -> numpy.ndarray:
+        """The column of CustomerRow's field `name` as numbers that sort as its values (NaN: none)."""
+        if name in ("area", "tariff"):
+            names = [group[0 if name == "area" else 1] for group in self.groups]
+            ranks = {value: rank for rank, value in enumerate(sorted(set(names)))}
+            return numpy.array([ranks[value] for value in names], dtype=float)[self.group] if names else self.id
+        return getattr(self, name)
 
-
-def _history_figures(customers: CustomerQuerySet) -> tuple[list[tuple], dict[int, Figures]]:
-    """The customers (id, area, tariff) in id order, and the figures of their whole history, which
-    their own rows hold, the rank in their group included."""
-    listed, figures = [], {}
-    for pk, area, tariff, *own in customers.order_by("pk").values_list(
-        "pk", "area", "tariff", "total_wh", "readings_count", "days_with_data", "peak_wh", "history_rank"
-    ):
-        listed.append((pk, area, tariff))
-        figures[pk] = Figures(*own)
-    return listed, figures
-
-
-def _period_figures(customers: CustomerQuerySet, start: date, end: date) -> tuple[list[tuple], dict[int, Figures]]:
-    """The customers (id, area, tariff) in id order, and the figures over start..end of everyone in
-    their groups with readings in it: sums from the running totals at either end of the period,
-    peaks from the blocks covering it."""
-    listed = list(customers.order_by("pk").values_list("pk", "area", "tariff"))
-    figures = {}
-    if not listed or start > end:
-        return listed, figures
-    areas, tariffs = _groups(listed)
-    peaks = GroupPeakBlocks.objects.for_groups(areas, tariffs).period_peaks(start, end)
-    for group in GroupRunningTotals.objects.for_groups(areas, tariffs).period_sums(start, end):
-        kept = [index for index, readings in enumerate(group.readings) if readings > 0]
-        if not kept:
-            continue
-        group_peaks = peaks[group.area, group.tariff]  # the group's customers, in the same order
-        wh = [round(group.wh[index], PERIOD_WH_DECIMALS) for index in kept]
-        for index, total, rank in zip(kept, wh, shares_below(wh)):
-            figures[group.customer_ids[index]] = Figures(total, group.readings[index], group.days[index],
-                                                         group_peaks[index], rank)
-    return listed, figures
+    def figures(self, positions: numpy.ndarray) -> list[tuple]:
+        """CustomerRow's fields up to its DETAILS, of the customers at `positions`."""
+        groups = [self.groups[index] for index in self.group[positions].tolist()]
+        columns = [self.id[positions].tolist(), [area for area, _ in groups], [tariff for _, tariff in groups]]
+        for column in fields(self)[3:]:
+            values = getattr(self, column.name)[positions].tolist()
+            columns.append([None if value != value else value for value in values])  # NaN: none
+        return list(zip(*columns))
 
 
-def _groups(listed: list[tuple]) -> tuple[list[str], list[str]]:
-    """The areas and the tariffs of the `listed` customers: all of their groups are among the pairs,
-    whole, so that a customer is ranked among all of their group."""
-    return sorted({area for _, area, _ in listed}), sorted({tariff for _, _, tariff in listed})
+def customer_columns(
+    customers: CustomerQuerySet, areas: list[str], tariffs: list[str], customer: int | None, period: Period,
+    compared: tuple[date, date] | tuple[None, None] | None,
+) -> CustomerColumns:
+    """The customers of the filter (`customers`, which takes the `areas` and `tariffs`, empty for
+    all, and `customer`, None for all) with their figures over `period` and beside `compared` (None:
+    no comparison; (None, None): no day of it holds data). A customer is ranked among all of their
+    area and tariff, whether or not the filter takes the others."""
+    if customer is not None:  # read their own group only
+        own = customers.values_list("area", "tariff").first()
+        if own is None:
+            return CustomerColumns.empty()
+        areas, tariffs = [own[0]], [own[1]]
+    parts = []
+    if period.start <= period.end:
+        compared_wh = _compared_wh(areas, tariffs, *compared) if compared else {}
+        peaks = GroupPeakBlocks.objects.for_groups(areas, tariffs).period_peak_arrays(period.start, period.end)
+        for index, group in enumerate(GroupRunningTotals.objects.for_groups(areas, tariffs)
+                                      .period_arrays(period.start, period.end)):
+            key = (group.area, group.tariff)
+            parts.append(_group_part(index, group, peaks.get(key), compared_wh.get(key)))
+    groups = [(part.area, part.tariff) for part in parts]
+    # Customers without any readings are in no group table: nothing in the period, nothing to compare.
+    for pk, area, tariff in customers.filter(readings_count=0).values_list("pk", "area", "tariff"):
+        if (area, tariff) not in groups:
+            groups.append((area, tariff))
+        parts.append(_group_part(groups.index((area, tariff)), GroupPeriodArrays(
+            area, tariff, numpy.array([pk]), numpy.zeros(1), numpy.zeros(1, dtype=int), numpy.zeros(1, dtype=int))))
+    if not parts:
+        return CustomerColumns.empty()
+    columns = CustomerColumns(groups, *(numpy.concatenate([getattr(part, column.name) for part in parts])
+                                        for column in fields(CustomerColumns)[1:]))
+    if customer is not None:
+        kept = columns.id == customer
+        return CustomerColumns(groups, *(getattr(columns, column.name)[kept] for column in fields(columns)[1:]))
+    return columns
 
 
-def _compared_wh(listed: list[tuple], start: date | None, end: date | None) -> dict[int, float]:
-    """The Wh over start..end (None: no day of it holds data) of each customer of the `listed`
-    customers' groups with readings in it."""
-    if not listed or start is None or start > end:
+class _Part(NamedTuple):
+    """One group's (or one customer's) share of CustomerColumns."""
+
+    area: str
+    tariff: str
+    group: numpy.ndarray
+    id: numpy.ndarray
+    period_wh: numpy.ndarray
+    period_readings: numpy.ndarray
+    period_days: numpy.ndarray
+    period_avg_daily_wh: numpy.ndarray
+    period_peak_wh: numpy.ndarray
+    group_rank: numpy.ndarray
+    compared_wh: numpy.ndarray
+    change_wh: numpy.ndarray
+    change_pct: numpy.ndarray
+
+
+def _group_part(index: int, sums: GroupPeriodArrays, peaks: numpy.ndarray | None = None,
+                compared: numpy.ndarray | None = None) -> _Part:
+    """A group's customers with their sums, peaks (-inf or None: none) and compared Wh (NaN or None:
+    none) in the group's order, and what follows from them."""
+    count = len(sums.customer_ids)
+    wh = numpy.round(sums.wh, PERIOD_WH_DECIMALS)
+    has_data = sums.readings > 0
+    ranks = numpy.full(count, numpy.nan)
+    ranks[has_data] = shares_below(wh[has_data])  # among those with readings in the period
+    peaks = numpy.full(count, numpy.nan) if peaks is None else numpy.where(peaks == -numpy.inf, numpy.nan, peaks)
+    compared = numpy.full(count, numpy.nan) if compared is None else compared
+    with numpy.errstate(divide="ignore", invalid="ignore"):  # no days, nothing compared: NaN, none
+        average = numpy.where(sums.days > 0, wh / sums.days, numpy.nan)
+        change_pct = numpy.where(compared != 0, (wh - compared) * 100 / compared, numpy.nan)
+    return _Part(sums.area, sums.tariff, numpy.full(count, index), sums.customer_ids, wh, sums.readings, sums.days,
+                 average, peaks, ranks, compared, wh - compared, change_pct)
+
+
+def _compared_wh(areas: list[str], tariffs: list[str], start: date | None, end: date | None) -> dict:
+    """Per group, each customer's Wh over start..end (None: no day of it holds data) in the group's
+    order, NaN for a customer without readings in it."""
+    if start is None or start > end:
         return {}
-    totals = GroupRunningTotals.objects.for_groups(*_groups(listed)).period_totals(start, end)
-    return {pk: round(wh, PERIOD_WH_DECIMALS) for pk, wh in zip(totals.customer_ids, totals.wh)}
-
-
-def _change(wh: float, compared_wh: float | None) -> tuple[float | None, float | None, float | None]:
-    """The compared Wh, and the change from it in Wh and in percent of it (None from nothing)."""
-    if compared_wh is None:
-        return None, None, None
-    return compared_wh, wh - compared_wh, (wh - compared_wh) * 100 / compared_wh if compared_wh else None
+    return {
+        (group.area, group.tariff): numpy.where(group.readings > 0, numpy.round(group.wh, PERIOD_WH_DECIMALS), numpy.nan)
+        for group in GroupRunningTotals.objects.for_groups(areas, tariffs).period_arrays(start, end)
+    }
 
 
 class CustomerRows(TableData):
-    """django-tables2's data for the customer table: the rows sorted in Python, the same way as SQL
-    with NULLS LAST (customers without a figure last either way, ties by id in the sort's
-    direction); the DETAILS of the rows taken (a page, an export's chunk) read as they are taken."""
+    """django-tables2's data for the customer table: the customers' positions, sorted the way SQL
+    sorts with NULLS LAST (no figure last either way, ties by id in the sort's direction); the rows
+    taken (a page, an export's chunk) are made with their DETAILS as they are taken."""
 
-    CHUNK = 500  # the export's rows read at a time: the download starts before every row is read
+    CHUNK = 500  # the export's rows made at a time: the download starts before every row is read
 
-    def __init__(self, rows: list[CustomerRow], customers: CustomerQuerySet, period: Period) -> None:
-        super().__init__(rows)
-        self.customers, self.period = customers, period
-        self.details_read = False
+    def __init__(self, columns: CustomerColumns, customers: CustomerQuerySet, period: Period) -> None:
+        super().__init__(numpy.argsort(columns.id, kind="stable"))
+        self.columns, self.customers, self.period = columns, customers, period
+        self.details: dict[int, tuple] | None = None  # every customer's, once read for a sort
 
     def __len__(self) -> int:
         return len(self.data)
 
     def __getitem__(self, key):
         if isinstance(key, slice):
-            return self.with_details(self.data[key])
-        return self.with_details([self.data[key]])[0]
+            return self.rows_at(self.data[key])
+        return self.rows_at(self.data[key:key + 1])[0]
 
     def __iter__(self):
         for start in range(0, len(self.data), self.CHUNK):
-            yield from self.with_details(self.data[start:start + self.CHUNK])
+            yield from self.rows_at(self.data[start:start + self.CHUNK])
 
     def order_by(self, aliases) -> None:
-        """Sort by each alias's column (its accessor, a CustomerRow field), the first the most significant."""
-        fields = [(str(self.table.columns[OrderBy(alias).bare].accessor), alias.startswith("-")) for alias in aliases]
-        if not fields:
+        """Sort by each alias's column (its accessor names the field), the first the most significant."""
+        asked = [(str(self.table.columns[OrderBy(alias).bare].accessor), alias.startswith("-")) for alias in aliases]
+        if not asked:
             return
-        if any(field in DETAILS for field, _ in fields) and not self.details_read:
-            self.data, self.details_read = self._read_details(self.data, self.customers), True
-        rows = sorted(self.data, key=lambda row: row.id, reverse=fields[0][1])
-        for field, descending in reversed(fields):  # stable sorts, the least significant first
-            valued = [row for row in rows if getattr(row, field) is not None]
-            valued.sort(key=lambda row: getattr(row, field), reverse=descending)
-            rows = valued + [row for row in rows if getattr(row, field) is None]
-        self.data = rows
+        keys = [-self.columns.id if asked[0][1] else self.columns.id]  # numpy.lexsort: the last key first
+        for name, descending in reversed(asked):
+            values = self._sort_key(name)
+            keys += [-values if descending else values, numpy.isnan(values)]
+        self.data = numpy.lexsort(keys)
 
-    def with_details(self, rows: list[CustomerRow]) -> list[CustomerRow]:
-        """`rows` with their DETAILS, read in one query (none once every row has them)."""
-        if self.details_read or not rows:
-            return rows
-        return self._read_details(rows, Customer.objects.filter(pk__in=[row.id for row in rows]))
+    def _sort_key(self, name: str) -> numpy.ndarray:
+        if name not in DETAILS:
+            return self.columns.sort_key(name)
+        if self.details is None:
+            self.details = self._read_details(self.customers)
+        values = [self.details[pk][DETAILS.index(name)] for pk in self.columns.id.tolist()]
+        if name == "period_peak_at":
+            values = [numpy.nan if moment is None else moment.timestamp() for moment in values]
+        return numpy.array(values, dtype=float)
 
-    def _read_details(self, rows: list[CustomerRow], customers: CustomerQuerySet) -> list[CustomerRow]:
-        details = {pk: (peak_at, alerts) for pk, peak_at, alerts in customers.period_details(*self.period)}
-        return [row._replace(period_peak_at=details[row.id][0], period_alerts=details[row.id][1]) for row in rows]
+    def rows_at(self, positions: numpy.ndarray) -> list[CustomerRow]:
+        """The CustomerRows of the customers at `positions`, with their DETAILS (read in one query)."""
+        ids = self.columns.id[positions].tolist()
+        details = self.details or (self._read_details(Customer.objects.filter(pk__in=ids)) if ids else {})
+        return [CustomerRow(*figures, *details[pk]) for figures, pk in zip(self.columns.figures(positions), ids)]
+
+    def _read_details(self, customers: CustomerQuerySet) -> dict[int, tuple]:
+        return {pk: (peak_at, alerts) for pk, peak_at, alerts in customers.period_details(*self.period)}

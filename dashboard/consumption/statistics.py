@@ -3,13 +3,15 @@
 Pure computations, no database access. Readings are Wh per half hour, turned into kWh and kW by
 `units`.
 """
+import math
 import statistics
-from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
+
+import numpy
 
 from .units import HALF_HOURS_PER_DAY, kw, kwh, slot
 
@@ -106,27 +108,27 @@ def percent_below(value: float | None, others: list[float]) -> float | None:
     return 100 * sum(1 for other in others if other < value) / len(others)
 
 
-def shares_below(values: list[float]) -> list[float | None]:
+def shares_below(values: "numpy.ndarray") -> "numpy.ndarray":
     """Each of one group's `values`' share, 0 to 1, of the others that are less (ties share the
-    lower rank); None for a value alone. The rule of percent_below, for a whole group at once: the
+    lower rank); NaN for a value alone. The rule of percent_below, for a whole group at once: the
     others below are counted by bisection."""
     if len(values) < 2:
-        return [None] * len(values)
-    ranked = sorted(values)
-    return [bisect_left(ranked, value) / (len(ranked) - 1) for value in values]
+        return numpy.full(len(values), numpy.nan)
+    return numpy.searchsorted(numpy.sort(values), values, side="left") / (len(values) - 1)
 
 
 def group_ranks(customers: list[Mapping]) -> dict[int, float | None]:
     """Each customer's shares_below among the others of their area and tariff with readings, from
-    rows of pk, area, tariff, total_wh and readings_count; None without readings."""
+    rows of pk, area, tariff, total_wh and readings_count; None without readings or alone."""
     groups: dict[tuple[str, str], list[Mapping]] = defaultdict(list)
     for customer in customers:
         if customer["readings_count"]:
             groups[customer["area"], customer["tariff"]].append(customer)
     ranks = dict.fromkeys((customer["pk"] for customer in customers), None)
     for members in groups.values():
-        for customer, rank in zip(members, shares_below([member["total_wh"] for member in members])):
-            ranks[customer["pk"]] = rank
+        shares = shares_below(numpy.array([member["total_wh"] for member in members], dtype=float))
+        for customer, rank in zip(members, shares.tolist()):
+            ranks[customer["pk"]] = None if math.isnan(rank) else rank
     return ranks
 
 

@@ -4,7 +4,7 @@ from datetime import date, datetime
 import pytest
 
 from consumption.aggregates import rebuild_aggregates
-from consumption.customer_rows import Period, customer_rows
+from consumption.customer_rows import CustomerRows, Period, customer_columns
 from consumption.models import Customer, DailyConsumption, GroupDaily, GroupHalfHour, Reading
 
 from .factories import CustomerFactory, readings_for
@@ -60,8 +60,9 @@ def test_period_totals_are_the_days_in_the_period_whatever_lies_around_it(days_a
 
 def rows_over(start: date, end: date, compared: tuple[date, date] | None = None) -> dict:
     """The summary table's rows of every customer over start..end, by id."""
-    rows = customer_rows(Customer.objects.all(), Period(start, end, start, end), compared)
-    return {row.id: row for row in rows}
+    period = Period(start, end, start, end)
+    columns = customer_columns(Customer.objects.all(), [], [], None, period, compared)
+    return {row.id: row for row in CustomerRows(columns, Customer.objects.all(), period)}
 
 
 def test_a_compared_period_of_zero_wh_is_zero_and_one_without_readings_is_none(db):

@@ -23,7 +23,7 @@ from ..queries import CustomerQuerySet
 from ..csv_export import streamed_csv
 from ..spread import Spread, spread_by_bucket
 from ..statistics import Change
-from ..customer_rows import CustomerRows, Period, customer_rows
+from ..customer_rows import CustomerColumns, CustomerRows, Period, customer_columns
 from ..tables import CustomerTable, percent_text
 from ..units import HALF_HOUR, HALF_HOURS_PER_DAY, KWH_PER_BUCKET, kw, kwh, next_bucket
 from .paging import paginate_table, sort_table
@@ -126,7 +126,8 @@ def _render_page(request: HttpRequest, selection: Selection) -> HttpResponse:
     context |= _customer_table(request, selection)
     if htmx and not htmx.history_restore_request and htmx.target == "customer-table":
         return render(request, "consumption/summary.html#table", context)
-    counts = _counts_of(context["table"])
+    columns = context["table"].data.columns
+    counts = {"customers": len(columns), "with_data": columns.with_data()}
     compared = _compared_totals(selection)
     context |= {"figures": _figures(selection, counts, compared),
                 "chart": _chart(selection, counts["with_data"], compared)}
@@ -169,20 +170,16 @@ def _counts(selection: Selection) -> dict:
 def _customer_table(request: HttpRequest, selection: Selection, paged: bool = True) -> dict:
     """The table of every filtered customer, sorted as asked and, when `paged`, cut to the page
     asked; with notices for what could not be done."""
-    period = Period(*selection.period, alerts_start=selection.start, alerts_end=selection.end)
-    compared = selection.compared_within_data if selection.compare else None
-    rows = CustomerRows(customer_rows(selection.customers, period, compared), selection.customers, period)
-    table = CustomerTable(rows, days=selection.days, compared=bool(selection.compare))
+    period = Period(max(selection.start, selection.data_first), min(selection.end, selection.data_last),
+                    alerts_start=selection.start, alerts_end=selection.end)
+    columns = customer_columns(selection.customers, selection.areas, selection.tariffs, selection.customer, period,
+                               selection.compared_within_data if selection.compare else None)
+    table = CustomerTable(CustomerRows(columns, selection.customers, period), days=selection.days,
+                          compared=bool(selection.compare))
     notices = sort_table(request, table, "table", "sorted by customer id instead")
     if paged:
         notices += paginate_table(table, selection.page, request.GET, per_page=selection.per_page)
     return {"table": table, "table_notices": notices}
-
-
-def _counts_of(table: CustomerTable) -> dict:
-    """_counts, from the table's rows: how many customers, and how many with readings in its period."""
-    rows = table.data.data
-    return {"customers": len(rows), "with_data": sum(1 for row in rows if row.period_readings)}
 
 
 def _totals(selection: Selection, start: date, end: date) -> dict:
@@ -364,7 +361,8 @@ def _csv_export(request: HttpRequest, selection: Selection | None) -> StreamingH
     """Every customer of the filter, sorted as on the page, with all columns and units in the headers
     (only the headers while nothing has been imported), streamed as the rows are read."""
     if selection is None:
-        table, name = CustomerTable(CustomerRows([], Customer.objects.none(), Period(None, None, None, None)), days=1), "customers.csv"
+        rows = CustomerRows(CustomerColumns.empty(), Customer.objects.none(), Period(date.min, date.min, date.min, date.min))
+        table, name = CustomerTable(rows, days=1), "customers.csv"
     else:
         table = _customer_table(request, selection, paged=False)["table"]
         name = f"customers_{selection.start.isoformat()}_{selection.end.isoformat()}.csv"
