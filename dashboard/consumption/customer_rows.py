@@ -186,7 +186,7 @@ def _compared_wh(areas: list[str], tariffs: list[str], start: date | None, end: 
         return {}
     return {
         (group.area, group.tariff): numpy.where(group.readings > 0, numpy.round(group.wh, PERIOD_WH_DECIMALS), numpy.nan)
-        for group in GroupRunningTotals.objects.for_groups(areas, tariffs).period_arrays(start, end)
+        for group in GroupRunningTotals.objects.for_groups(areas, tariffs).period_arrays(start, end, ("wh", "readings"))
     }
 
 

@@ -7,6 +7,7 @@ starting on those days.
 from array import array
 from datetime import date, datetime, time, timedelta
 from collections import defaultdict
+from collections.abc import Iterable
 from functools import reduce
 from operator import or_, sub
 from typing import NamedTuple
@@ -297,13 +298,10 @@ class GroupRunningTotalsQuerySet(models.QuerySet):
     def period_totals(self, start: date, end: date) -> CustomerTotals:
         """The Wh over `start`..`end` (inclusive) of each customer of these groups with readings in it."""
         totals = CustomerTotals([], [])
-        for to_end, before in self._bounding_rows(start, end):
-            ids = unpack(INT64, to_end.customer_ids)
-            wh, readings = _period_sum(to_end, before, "wh"), _period_sum(to_end, before, "readings")
-            # Whole lists at a time, not an append per customer: there may be thousands, on every request.
-            kept = [index for index, count in enumerate(readings) if count > 0]
-            totals.customer_ids.extend(ids[index] for index in kept)
-            totals.wh.extend(wh[index] for index in kept)
+        for group in self.period_arrays(start, end, ("wh", "readings")):
+            kept = group.readings > 0
+            totals.customer_ids.extend(group.customer_ids[kept].tolist())
+            totals.wh.extend(group.wh[kept].tolist())
         return totals
 
     def period_sums(self, start: date, end: date) -> list[GroupPeriodSums]:
@@ -314,8 +312,10 @@ class GroupRunningTotalsQuerySet(models.QuerySet):
             for to_end, before in self._bounding_rows(start, end)
         ]
 
-    def period_arrays(self, start: date, end: date) -> list[GroupPeriodArrays]:
-        """period_sums' customers, Wh, readings and days, as numpy arrays."""
+    def period_arrays(self, start: date, end: date, sums: tuple[str, ...] = ("wh", "readings", "days")
+                      ) -> list[GroupPeriodArrays]:
+        """period_sums' customers and their `sums` of Wh, readings and days (None for those not
+        asked: their arrays are not read), as numpy arrays."""
         def between(to_end, before, name: str) -> "numpy.ndarray":
             numpy_type = NUMPY_TYPES[RUNNING_SUMS[name]]
             values = numpy.frombuffer(getattr(to_end, f"{name}_to_date"), dtype=numpy_type)
@@ -324,14 +324,16 @@ class GroupRunningTotalsQuerySet(models.QuerySet):
 
         return [
             GroupPeriodArrays(to_end.area, to_end.tariff, numpy.frombuffer(to_end.customer_ids, dtype=NUMPY_TYPES[INT64]),
-                              *(between(to_end, before, name) for name in ("wh", "readings", "days")))
-            for to_end, before in self._bounding_rows(start, end)
+                              *(between(to_end, before, name) if name in sums else None
+                                for name in ("wh", "readings", "days")))
+            for to_end, before in self._bounding_rows(start, end, sums)
         ]
 
-    def _bounding_rows(self, start: date, end: date) -> list[tuple]:
+    def _bounding_rows(self, start: date, end: date, sums: Iterable[str] = tuple(RUNNING_SUMS)) -> list[tuple]:
         """Per group: its last row up to `end`, and its last row before `start` (None if none): their
         sums' differences are the period's. A group whose rows all come after `end` gives its first
-        row twice: nothing in the period, for each of its customers. Two queries, two rows per group."""
+        row twice: nothing in the period, for each of its customers. Two queries, two rows per group,
+        with the arrays of the running `sums` only: each holds a value per customer."""
         last = (
             self.order_by().values("area", "tariff")
             .annotate(to_end=Max("date", filter=Q(date__lte=end)), before=Max("date", filter=Q(date__lt=start)),
@@ -342,7 +344,8 @@ class GroupRunningTotalsQuerySet(models.QuerySet):
         if not keys:
             return []
         wanted = [Q(area=area, tariff=tariff, date__in=[day for day in days if day]) for area, tariff, *days in keys]
-        rows = {(row.area, row.tariff, row.date): row for row in self.filter(reduce(or_, wanted))}
+        arrays = ["area", "tariff", "date", "customer_ids", *(f"{name}_to_date" for name in sums)]
+        rows = {(row.area, row.tariff, row.date): row for row in self.filter(reduce(or_, wanted)).only(*arrays)}
         # One rebuild of an area writes all its rows: both hold the same customers, in the same order.
         return [(rows[area, tariff, to_end], rows[area, tariff, before] if before else None)
                 for area, tariff, to_end, before in keys]

@@ -12,6 +12,8 @@ from collections import defaultdict
 from datetime import date
 from typing import NamedTuple
 
+import numpy
+
 from .models import GroupBucketTotals, GroupRunningTotals
 from .queries import PERIOD_WH_DECIMALS
 from .units import bucket_end, bucket_start
@@ -32,8 +34,6 @@ def spread_by_bucket(
 ) -> dict[date, Spread]:
     """Per bucket of `granularity` from start to end (cut to the data's `bounds`): the percentiles
     of the customers of the groups of `areas` and `tariffs` (empty: all of them)."""
-    import numpy  # only for a chart that asks for its spread
-
     start, end = max(start, bounds[0]), min(end, bounds[1])
     if start > end:
         return {}

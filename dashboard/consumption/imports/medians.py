@@ -14,14 +14,14 @@ Pages that need every customer of some groups over any period (the summary's cou
 with readings or alerts, the spread's cut buckets, the detail page's peers) read the group tables:
 a few rows per group, whatever the number of customers, where their own rows are a few per customer.
 
-numpy sorts these sets column by column in C. It is imported only when there is something to
-rebuild, so a re-run of unchanged data starts no slower.
+numpy sorts these sets column by column in C.
 """
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import date
 from itertools import groupby, islice
 
+import numpy
 from django.db.models import CharField
 from django.db.models.functions import Cast
 
@@ -68,7 +68,6 @@ def rebuild_area_aggregates(areas: Iterable[str], writer: Writer) -> None:
 def _series_windows(area: str, writer: Writer) -> list[tuple]:
     """The area's median window of each whole day, week and month; its groups' sorted totals of
     each are written as they come, a few at a time, each row holding a value per customer."""
-    import numpy
 
     customers = _customers(area)
     tariffs = dict(Customer.objects.filter(area=area).values_list("pk", "tariff"))
@@ -107,7 +106,6 @@ def _group_columns(area: str, writer: Writer) -> None:
     GroupPeakBlocks of each block holding such a day: the customers' days read in date order and
     summed as they come, so that memory holds a few values per customer, not one per customer and
     day. The sums run in day order from 0, as the import's own running totals do: the same values."""
-    import numpy
 
     days = list(GroupDaily.objects.filter(area=area).dates("date", "day"))
     # Customers without readings are left out: they add nothing to any period, and a change of group
@@ -148,7 +146,6 @@ class _RunningSums:
     """Each customer's sums over their days so far, in GroupRunningTotals' columns and types."""
 
     def __init__(self, customers: int) -> None:
-        import numpy
 
         self.sums = {name: numpy.zeros(customers, NUMPY_TYPES[code]) for name, code in RUNNING_SUMS.items()}
 
@@ -168,14 +165,12 @@ class _BlockPeaks:
     """Each customer's largest reading in the open block of each level, days given in date order."""
 
     def __init__(self, customers: int) -> None:
-        import numpy
 
         self.open: list[tuple[date, object] | None] = [None] * (MAX_LEVEL + 1)  # (first day, peaks) per level
         self.empty = numpy.full(customers, -numpy.inf, dtype=NUMPY_TYPES[FLOAT64])
 
     def add(self, day: date, where, peak_wh: list[float]) -> list[dict]:
         """Take one day's peaks; give the blocks this day closes, as GroupPeakBlocks fields."""
-        import numpy
 
         closed = []
         for level in range(MAX_LEVEL + 1):
@@ -234,7 +229,6 @@ def _profile_windows(area: str) -> list[tuple]:
     """Over each run of the area's months with readings: a month without any adds nothing, so the
     page asks for the widest run within the months its period touches. Weekdays and weekends are
     taken one after the other, to hold half the arrays at a time."""
-    import numpy
 
     customers = _customers(area)
     months = list(GroupDaily.objects.filter(area=area).dates("date", "month"))
