@@ -7,7 +7,6 @@ from django.db import connection, transaction
 from django.db.models import Count, F, Sum
 
 from .imports.medians import rebuild_area_aggregates
-from .imports.ranks import rerank_areas
 from .imports.rows import as_readings, block_rows, daily_rows, history, profile_rows
 from .imports.writer import writer_for
 from .models import (
@@ -56,4 +55,3 @@ def rebuild_aggregates() -> None:
     GroupAlertBlocks.objects.all().delete()
     with writer_for(connection) as writer:
         rebuild_area_aggregates(GroupDaily.objects.values_list("area", flat=True).distinct().order_by(), writer)
-        rerank_areas(Customer.objects.values_list("area", flat=True).distinct().order_by(), writer)

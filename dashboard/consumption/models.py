@@ -45,11 +45,6 @@ class Customer(models.Model):
     base_wh = models.FloatField(
         null=True, blank=True, help_text="the mean of the days' base load (DailyConsumption.base_wh) over the days that have one"
     )
-    history_rank = models.FloatField(
-        null=True, blank=True,
-        help_text="the share of the others of the same area and tariff with readings who used less over their "
-                  "whole history, 0 to 1; none without readings or alone (statistics.group_ranks)",
-    )
 
     # Where the readings came from: an unchanged file under the same policy is skipped.
     source_file = models.ForeignKey(

@@ -3,7 +3,6 @@
 Pure computations, no database access. Readings are Wh per half hour, turned into kWh and kW by
 `units`.
 """
-import math
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -115,21 +114,6 @@ def shares_below(values: "numpy.ndarray") -> "numpy.ndarray":
     if len(values) < 2:
         return numpy.full(len(values), numpy.nan)
     return numpy.searchsorted(numpy.sort(values), values, side="left") / (len(values) - 1)
-
-
-def group_ranks(customers: list[Mapping]) -> dict[int, float | None]:
-    """Each customer's shares_below among the others of their area and tariff with readings, from
-    rows of pk, area, tariff, total_wh and readings_count; None without readings or alone."""
-    groups: dict[tuple[str, str], list[Mapping]] = defaultdict(list)
-    for customer in customers:
-        if customer["readings_count"]:
-            groups[customer["area"], customer["tariff"]].append(customer)
-    ranks = dict.fromkeys((customer["pk"] for customer in customers), None)
-    for members in groups.values():
-        shares = shares_below(numpy.array([member["total_wh"] for member in members], dtype=float))
-        for customer, rank in zip(members, shares.tolist()):
-            ranks[customer["pk"]] = None if math.isnan(rank) else rank
-    return ranks
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ For each customer's file:
   the customer in the same group): recorded, and nothing else;
 - parsed: replaces the customer's readings and the rows computed from them (daily, monthly
   profile, day blocks, alerts), and moves their sums from the group they were in to the group they
-  are in; the median windows, bucket totals and ranks of every area touched are rebuilt at the end;
+  are in; the median windows and group tables of every area touched are rebuilt at the end;
 - rejected or unreadable: recorded; the customer's readings stay as they were.
 A customer who changed area or tariff takes the sums of their stored readings to the new group,
 with or without a new file.
@@ -33,7 +33,6 @@ from .folder import FatalImportError, Folder, read_folder
 from .groups import Group, GroupSums
 from .held import FileRecord, HeldRows, Limits
 from .medians import rebuild_area_aggregates
-from .ranks import rerank_areas
 from .prepare import PreparedFile, prepare, read_ahead
 from .run import ImportReport, check_tables, fail_run, finish_run, log_completed, start_run
 from .writer import Writer, writer_for
@@ -77,7 +76,7 @@ class _Import:
         self.customers: dict[int, Customer] = {}
         self.moved: dict[int, Group] = {}  # customer -> the group they were in
         self.groups: dict[Group, GroupSums] = {}  # pending sums of the groups touched
-        self.changed_areas: set[str] = set()  # whose median windows and ranks are rebuilt at the end
+        self.changed_areas: set[str] = set()  # whose median windows and group tables are rebuilt at the end
 
     def run(self, folder: Folder, progress: Progress | None) -> None:
         self._import_customers(folder)
@@ -106,7 +105,6 @@ class _Import:
         self._hold_groups()
         self.held.write()
         rebuild_area_aggregates(self.changed_areas, self.writer)
-        rerank_areas(self.changed_areas, self.writer)
         if self.changed_areas:  # some customer's readings or group changed
             self.writer.refresh_statistics()
 

@@ -146,9 +146,6 @@ def assert_aggregates_match_readings() -> None:
     assert {
         (p.customer_id, p.month.isoformat(), p.weekend, p.slot): [p.wh, p.readings] for p in ProfileMonth.objects.all()
     } == dict(profiles)
-    totals: dict = defaultdict(float)
-    for (customer_id, _), wh in readings().items():
-        totals[customer_id] += wh
     for customer in Customer.objects.all():
         own = {ts: wh for (cid, ts), wh in readings().items() if cid == customer.id}
         assert customer.readings_count == len(own)
@@ -156,10 +153,6 @@ def assert_aggregates_match_readings() -> None:
         assert customer.days_with_data == len({ts[:10] for ts in own})
         bases = [base for (pk, _), (*_, base) in expected_daily.items() if pk == customer.id and base is not None]
         assert customer.base_wh == (pytest.approx(statistics.fmean(bases)) if bases else None), customer.id
-        # Ranked among the others of the same area and tariff with readings: the share who used less.
-        others = [wh for pk, wh in totals.items() if areas[pk] == areas[customer.id] and pk != customer.id]
-        expected_rank = sum(wh < totals[customer.id] for wh in others) / len(others) if own and others else None
-        assert customer.history_rank == pytest.approx(expected_rank), customer.id
     assert_day_blocks_match(expected_daily)
     assert_area_medians_match(expected_daily, profiles, areas)
 
@@ -1145,24 +1138,6 @@ def test_migration_0016_fills_the_alert_blocks_of_data_imported_before_it(data_d
     importlib.import_module("consumption.migrations.0016_group_alert_blocks").fill_from_alerts(apps, None)
     assert database_state()["group_alert_blocks"] == written
     assert_alert_blocks_match()
-
-
-def test_migration_0011_ranks_the_customers_imported_before_it(data_dir):
-    import importlib
-
-    from django.apps import apps
-
-    run_import(data_dir("id,area,tariff\n3000,a1,t1\n3001,a1,t1\n3002,a1,t1\n3003,a2,t1\n", {
-        "3000.csv": readings_csv(*day("2016-07-15", [1.0] * 48)),
-        "3001.csv": readings_csv(*day("2016-07-15", [3.0] * 48)),
-        "3002.csv": readings_csv(*day("2016-07-15", [2.0] * 48)),
-        "3003.csv": readings_csv(*day("2016-07-15", [9.0] * 48)),
-    }))
-    ranked = dict(Customer.objects.values_list("pk", "history_rank"))
-    assert ranked == {3000: 0.0, 3001: 1.0, 3002: 0.5, 3003: None}
-    Customer.objects.update(history_rank=None)
-    importlib.import_module("consumption.migrations.0011_customer_history_rank").rank_imported_customers(apps, None)
-    assert dict(Customer.objects.values_list("pk", "history_rank")) == ranked
 
 
 def test_migration_0012_keys_the_day_blocks_imported_before_it_and_back(data_dir):

@@ -129,7 +129,7 @@ def group_percentiles(written, start, end) -> dict[int, float | None]:
 
 @pytest.mark.parametrize("period", [PERIOD, (date(2015, 9, 1), date(2015, 9, 30)), None])  # late starters: nothing
 def test_the_table_gives_each_customer_their_percentile_in_group_sorted(client, written, period):
-    # No period: the whole history, ranked by the import.
+    # No period: the whole history.
     expected = group_percentiles(written, *(period or (date.min, date.max)))
     asked = {"from": period[0], "to": period[1]} if period else {}
     response = client.get("/summary/", {**asked, "_export": "csv", "sort": "-group_percentile"})
