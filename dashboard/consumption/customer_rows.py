@@ -3,9 +3,9 @@ tables, sorted in Python; what only a customer's own rows hold is read for the r
 
 A sort on a figure over a period needs that figure for every customer. Read per customer, that is
 thousands of index lookups on every sort; the group tables hold the same sums for a whole area and
-tariff in a few rows (two running totals, a few peak blocks). So the figures are kept here as a list
-per field, built a group at a time, and a sort is a sort of positions. A CustomerRow is made only
-for the rows shown or exported. The peak's time and the alert count have no group table: they are
+tariff in a few rows (two running totals, a few peak blocks). So the figures are kept here as a
+numpy array per field, built a group at a time, and a sort is a sort of positions. A CustomerRow is
+made only for the rows shown or exported. The peak's time and the alert count have no group table: they are
 read for those rows, and for everyone only when the table is sorted on one of them.
 """
 from dataclasses import dataclass, fields
@@ -78,7 +78,22 @@ class CustomerColumns:
 
     @classmethod
     def empty(cls) -> "CustomerColumns":
-        return cls([], *(numpy.empty(0) for _ in fields(cls)[1:]))
+        return cls([], *(numpy.empty(0, dtype=int if column.name in ("group", "id") else float)
+                         for column in fields(cls)[1:]))
+
+    @classmethod
+    def joined(cls, parts: list["CustomerColumns"]) -> "CustomerColumns":
+        """The customers of every part, in turn."""
+        if not parts:
+            return cls.empty()
+        offsets = numpy.cumsum([0] + [len(part.groups) for part in parts[:-1]])
+        return cls([group for part in parts for group in part.groups],
+                   numpy.concatenate([part.group + offset for part, offset in zip(parts, offsets)]),
+                   *(numpy.concatenate([getattr(part, column.name) for part in parts]) for column in fields(cls)[2:]))
+
+    def only(self, kept: numpy.ndarray) -> "CustomerColumns":
+        """The customers where `kept` is true."""
+        return CustomerColumns(self.groups, *(getattr(self, column.name)[kept] for column in fields(self)[1:]))
 
     def __len__(self) -> int:
         return len(self.id)
@@ -89,11 +104,13 @@ class CustomerColumns:
 
     def sort_key(self, name: str) -> numpy.ndarray:
         """The column of CustomerRow's field `name` as numbers that sort as its values (NaN: none)."""
-        if name in ("area", "tariff"):
-            names = [group[0 if name == "area" else 1] for group in self.groups]
-            ranks = {value: rank for rank, value in enumerate(sorted(set(names)))}
-            return numpy.array([ranks[value] for value in names], dtype=float)[self.group] if names else self.id
-        return getattr(self, name)
+        if name not in ("area", "tariff"):
+            return getattr(self, name)
+        if not self.groups:
+            return numpy.empty(0)
+        names = [group[0 if name == "area" else 1] for group in self.groups]
+        ranks = {value: rank for rank, value in enumerate(sorted(set(names)))}
+        return numpy.array([ranks[value] for value in names], dtype=float)[self.group]
 
     def figures(self, positions: numpy.ndarray) -> list[tuple]:
         """CustomerRow's fields up to its DETAILS, of the customers at `positions`."""
@@ -122,47 +139,19 @@ def customer_columns(
     if period.start <= period.end:
         compared_wh = _compared_wh(areas, tariffs, *compared) if compared else {}
         peaks = GroupPeakBlocks.objects.for_groups(areas, tariffs).period_peak_arrays(period.start, period.end)
-        for index, group in enumerate(GroupRunningTotals.objects.for_groups(areas, tariffs)
-                                      .period_arrays(period.start, period.end)):
+        for group in GroupRunningTotals.objects.for_groups(areas, tariffs).period_arrays(period.start, period.end):
             key = (group.area, group.tariff)
-            parts.append(_group_part(index, group, peaks.get(key), compared_wh.get(key)))
-    groups = [(part.area, part.tariff) for part in parts]
+            parts.append(_group_columns(group, peaks.get(key), compared_wh.get(key)))
     # Customers without any readings are in no group table: nothing in the period, nothing to compare.
     for pk, area, tariff in customers.filter(readings_count=0).values_list("pk", "area", "tariff"):
-        if (area, tariff) not in groups:
-            groups.append((area, tariff))
-        parts.append(_group_part(groups.index((area, tariff)), GroupPeriodArrays(
-            area, tariff, numpy.array([pk]), numpy.zeros(1), numpy.zeros(1, dtype=int), numpy.zeros(1, dtype=int))))
-    if not parts:
-        return CustomerColumns.empty()
-    columns = CustomerColumns(groups, *(numpy.concatenate([getattr(part, column.name) for part in parts])
-                                        for column in fields(CustomerColumns)[1:]))
-    if customer is not None:
-        kept = columns.id == customer
-        return CustomerColumns(groups, *(getattr(columns, column.name)[kept] for column in fields(columns)[1:]))
-    return columns
+        nothing = numpy.zeros(1, dtype=int)
+        parts.append(_group_columns(GroupPeriodArrays(area, tariff, numpy.array([pk]), numpy.zeros(1), nothing, nothing)))
+    columns = CustomerColumns.joined(parts)
+    return columns.only(columns.id == customer) if customer is not None else columns
 
 
-class _Part(NamedTuple):
-    """One group's (or one customer's) share of CustomerColumns."""
-
-    area: str
-    tariff: str
-    group: numpy.ndarray
-    id: numpy.ndarray
-    period_wh: numpy.ndarray
-    period_readings: numpy.ndarray
-    period_days: numpy.ndarray
-    period_avg_daily_wh: numpy.ndarray
-    period_peak_wh: numpy.ndarray
-    group_rank: numpy.ndarray
-    compared_wh: numpy.ndarray
-    change_wh: numpy.ndarray
-    change_pct: numpy.ndarray
-
-
-def _group_part(index: int, sums: GroupPeriodArrays, peaks: numpy.ndarray | None = None,
-                compared: numpy.ndarray | None = None) -> _Part:
+def _group_columns(sums: GroupPeriodArrays, peaks: numpy.ndarray | None = None,
+                   compared: numpy.ndarray | None = None) -> CustomerColumns:
     """A group's customers with their sums, peaks (-inf or None: none) and compared Wh (NaN or None:
     none) in the group's order, and what follows from them."""
     count = len(sums.customer_ids)
@@ -175,8 +164,8 @@ def _group_part(index: int, sums: GroupPeriodArrays, peaks: numpy.ndarray | None
     with numpy.errstate(divide="ignore", invalid="ignore"):  # no days, nothing compared: NaN, none
         average = numpy.where(sums.days > 0, wh / sums.days, numpy.nan)
         change_pct = numpy.where(compared != 0, (wh - compared) * 100 / compared, numpy.nan)
-    return _Part(sums.area, sums.tariff, numpy.full(count, index), sums.customer_ids, wh, sums.readings, sums.days,
-                 average, peaks, ranks, compared, wh - compared, change_pct)
+    return CustomerColumns([(sums.area, sums.tariff)], numpy.zeros(count, dtype=int), sums.customer_ids, wh,
+                           sums.readings, sums.days, average, peaks, ranks, compared, wh - compared, change_pct)
 
 
 def _compared_wh(areas: list[str], tariffs: list[str], start: date | None, end: date | None) -> dict:

@@ -216,6 +216,24 @@ def test_it_sorts_a_period_on_every_column(client, customers, sort, expected):
     assert [int(row["Customer"]) for row in csv_rows(client, sort=sort, **period)] == expected
 
 
+@pytest.mark.parametrize("period", [{}, {"from": "2016-07-15", "to": "2016-07-16"}])
+def test_it_lists_a_customer_without_any_readings_with_nothing_and_last(client, load, period):
+    load({5001: ("a1", "t1", readings_csv(CUSTOMER_1)), 5004: ("a1", "t1", readings_csv([])),
+          5005: ("a1", "t1", readings_csv(CUSTOMER_3))})
+    rows = {int(row["Customer"]): row for row in csv_rows(client, **period)}
+    assert rows[5004] | {"Customer": "", "Area": "", "Tariff": ""} == {
+        "Customer": "", "Area": "", "Tariff": "", "Total (kWh)": "0.0", "Percentile in group": "",
+        "Average daily (kWh/day)": "", "Peak (kW)": "", "Peak at": "", "Days with data": "0",
+        "Coverage (%)": "0.0", "Alerts": "0"}
+    assert (rows[5001]["Percentile in group"], rows[5005]["Percentile in group"]) == ("100.0", "0.0")  # of two
+    assert ids_in_table(get(client, sort="-peak_kw", **period)) == [5001, 5005, 5004]
+    assert ids_in_table(get(client, sort="avg_daily_kwh", **period)) == [5005, 5001, 5004]
+    assert ids_in_table(get(client, sort="total_kwh", **period)) == [5004, 5005, 5001]
+    assert get(client, **period).context["figures"]["customers"] == 3
+    assert get(client, **period).context["figures"]["customers_with_data"] == 2
+    assert ids_in_table(get(client, customer="5004", **period)) == [5004]
+
+
 def test_it_sorts_by_alerts_in_the_period(client, customers):
     from consumption.models import Alert
 
