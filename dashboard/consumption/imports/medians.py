@@ -227,41 +227,44 @@ def _insert_totals(rows: Iterable[GroupBucketTotals | GroupRunningTotals | Group
 
 def _profile_windows(area: str) -> list[tuple]:
     """Over each run of the area's months with readings: a month without any adds nothing, so the
-    page asks for the widest run within the months its period touches. Weekdays and weekends are
-    taken one after the other, to hold half the arrays at a time."""
+    page asks for the widest run within the months its period touches."""
 
     customers = _customers(area)
     months = list(GroupDaily.objects.filter(area=area).dates("date", "month"))
+    # Weekdays and weekends one after the other: one call's arrays are freed before the next's are made.
+    return [window for weekend in (False, True) for window in _profile_windows_of(area, customers, months, weekend)]
+
+
+def _profile_windows_of(area: str, customers: dict[int, int], months: list[date], weekend: bool) -> list[tuple]:
     month_index = {month.isoformat(): index for index, month in enumerate(months)}
-    windows = []
-    for weekend in (False, True):
-        shape = (len(customers), len(months), HALF_HOURS_PER_DAY)
-        wh, readings = numpy.zeros(shape), numpy.zeros(shape, dtype=numpy.int32)
-        rows = (
-            ProfileMonth.objects.filter(customer__area=area, weekend=weekend)
-            .values_list("customer_id", _as_text("month"), "slot", "wh", "readings").order_by()
+    shape = (len(customers), len(months), HALF_HOURS_PER_DAY)
+    wh, readings = numpy.zeros(shape), numpy.zeros(shape, dtype=numpy.int32)
+    rows = (
+        ProfileMonth.objects.filter(customer__area=area, weekend=weekend)
+        .values_list("customer_id", _as_text("month"), "slot", "wh", "readings").order_by()
+    )
+    for chunk in _chunks(rows.iterator(chunk_size=BATCH)):
+        where = (
+            [customers[row[0]] for row in chunk], [month_index[row[1]] for row in chunk], [row[2] for row in chunk]
         )
-        for chunk in _chunks(rows.iterator(chunk_size=BATCH)):
-            where = (
-                [customers[row[0]] for row in chunk], [month_index[row[1]] for row in chunk], [row[2] for row in chunk]
-            )
-            wh[where] = [row[3] for row in chunk]
-            readings[where] = [row[4] for row in chunk]
-        for first in range(len(months)):  # each run of months first..last, its sums grown a month at a time
-            summed_wh = numpy.zeros((shape[0], shape[2]))
-            summed_readings = numpy.zeros((shape[0], shape[2]), dtype=numpy.int32)
-            for last in range(first, len(months)):
-                summed_wh += wh[:, last]
-                summed_readings += readings[:, last]
-                with numpy.errstate(invalid="ignore", divide="ignore"):
-                    means = numpy.sort(summed_wh / summed_readings, axis=0)  # no reading: NaN, sorted last
-                counts = (summed_readings > 0).sum(axis=0)
-                for slot in range(HALF_HOURS_PER_DAY):
-                    if counts[slot]:
-                        windows.append((
-                            area, months[first].isoformat(), months[last].isoformat(), weekend, slot,
-                            *MedianWindow.of(means[:counts[slot], slot]),
-                        ))
+        wh[where] = [row[3] for row in chunk]
+        readings[where] = [row[4] for row in chunk]
+    windows = []
+    for first in range(len(months)):  # each run of months first..last, its sums grown a month at a time
+        summed_wh = numpy.zeros((shape[0], shape[2]))
+        summed_readings = numpy.zeros((shape[0], shape[2]), dtype=numpy.int32)
+        for last in range(first, len(months)):
+            summed_wh += wh[:, last]
+            summed_readings += readings[:, last]
+            with numpy.errstate(invalid="ignore", divide="ignore"):
+                means = numpy.sort(summed_wh / summed_readings, axis=0)  # no reading: NaN, sorted last
+            counts = (summed_readings > 0).sum(axis=0)
+            for slot in range(HALF_HOURS_PER_DAY):
+                if counts[slot]:
+                    windows.append((
+                        area, months[first].isoformat(), months[last].isoformat(), weekend, slot,
+                        *MedianWindow.of(means[:counts[slot], slot]),
+                    ))
     return windows
 
 
