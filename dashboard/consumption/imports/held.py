@@ -22,7 +22,7 @@ CUSTOMER_SOURCE_FIELDS = [*History._fields, "source_file", "source_sha256", "sou
 class Limits:
     """How much is held before it is written: memory stays bounded whatever the folder's size."""
 
-    files: int = 100  # files whose daily, profile, block and alert rows are held
+    files: int = 50  # files whose daily, profile, block and alert rows are held
     group_rows: int = 50_000  # checked after each file, so one group's rows may go past it
     records: int = 500  # files whose records are held
     record_rows: int = 20_000  # rejected and superseded rows held
