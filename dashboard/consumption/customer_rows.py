@@ -135,13 +135,14 @@ def customer_columns(
         if own is None:
             return CustomerColumns.empty()
         areas, tariffs = [own[0]], [own[1]]
+    # A period outside the data (start after end) still lists every customer: the group tables give
+    # each of them nothing in it.
     parts = []
-    if period.start <= period.end:
-        compared_wh = _compared_wh(areas, tariffs, *compared) if compared else {}
-        peaks = GroupPeakBlocks.objects.for_groups(areas, tariffs).period_peak_arrays(period.start, period.end)
-        for group in GroupRunningTotals.objects.for_groups(areas, tariffs).period_arrays(period.start, period.end):
-            key = (group.area, group.tariff)
-            parts.append(_group_columns(group, peaks.get(key), compared_wh.get(key)))
+    compared_wh = _compared_wh(areas, tariffs, *compared) if compared else {}
+    peaks = GroupPeakBlocks.objects.for_groups(areas, tariffs).period_peak_arrays(period.start, period.end)
+    for group in GroupRunningTotals.objects.for_groups(areas, tariffs).period_arrays(period.start, period.end):
+        key = (group.area, group.tariff)
+        parts.append(_group_columns(group, peaks.get(key), compared_wh.get(key)))
     # Customers without any readings are in no group table: nothing in the period, nothing to compare.
     for pk, area, tariff in customers.filter(readings_count=0).values_list("pk", "area", "tariff"):
         nothing = numpy.zeros(1, dtype=int)

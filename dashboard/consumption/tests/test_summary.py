@@ -113,6 +113,16 @@ def test_it_lists_every_customer_with_its_totals(client, customers):
     assert "25.0" in html  # 5002's coverage: 24 of 96 readings
 
 
+@pytest.mark.parametrize("period", [{"from": "2016-08-01", "to": "2016-08-31"}, {"from": "2016-06-01", "to": "2016-06-30"}])
+def test_it_lists_every_customer_with_nothing_for_a_period_outside_the_data(client, customers, period):
+    response = get(client, compare="previous", **period)
+    assert ids_in_table(response) == [5001, 5002, 5003]
+    assert response.context["figures"]["customers"] == 3
+    rows = csv_rows(client, compare="previous", **period)
+    assert [int(row["Customer"]) for row in rows] == [5001, 5002, 5003]
+    assert {(row["Total (kWh)"], row["Peak (kW)"], row["Days with data"]) for row in rows} == {("0.0", "", "0")}
+
+
 def test_it_filters_on_area_and_tariff_with_several_values(client, customers):
     response = get(client, area=["a1"])
     assert ids_in_table(response) == [5001, 5002]
@@ -452,8 +462,8 @@ def many_customers(load):
         ({"sort": "-total_kwh"}, "customer-table", 7),
         ({"_export": "csv", "from": "2016-07-15"}, None, 7),
         ({"page": "99", "per_page": "1"}, "customer-table", 7),
-        # a period after the data (no group rows to read) beside one with data: its totals and series
-        ({"from": "2016-07-16", "compare": "previous"}, None, 9),
+        # a period after the data beside one with data: its totals and series, every customer with nothing
+        ({"from": "2016-07-16", "compare": "previous"}, None, 14),
         ({"compare": "year", "sort": "-change_pct"}, None, 12),
         ({"compare": "previous", "sort": "-change_pct"}, "customer-table", 7),  # no day before the data
     ],
