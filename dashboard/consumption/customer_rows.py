@@ -198,7 +198,7 @@ class CustomerRows(TableData):
     def __getitem__(self, key):
         if isinstance(key, slice):
             return self.rows_at(self.data[key])
-        return self.rows_at(self.data[key:key + 1])[0]
+        return self.rows_at(self.data[[key]])[0]
 
     def __iter__(self):
         for start in range(0, len(self.data), self.CHUNK):

@@ -251,7 +251,7 @@ class GroupPeakBlocks(models.Model):
     class Meta:
         indexes = [
             # A period's blocks for every group: without it, a scan of every block's row, whose
-            # arrays make the table large (17 MB at 6,000 customers).
+            # arrays (a value per customer) make the table large.
             models.Index(fields=["block"], name="grouppeakblocks_by_block"),
         ]
 

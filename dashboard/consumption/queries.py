@@ -359,7 +359,7 @@ def _period_sum(to_end, before, name: str) -> list:
 
     if before is None:
         return list(running(to_end))
-    return list(map(sub, running(to_end), running(before)))  # map over a C function: thousands, on every request
+    return list(map(sub, running(to_end), running(before)))  # a value per customer of the group
 
 
 class GroupPeakBlocksQuerySet(models.QuerySet):

@@ -68,7 +68,6 @@ def rebuild_area_aggregates(areas: Iterable[str], writer: Writer) -> None:
 def _series_windows(area: str, writer: Writer) -> list[tuple]:
     """The area's median window of each whole day, week and month; its groups' sorted totals of
     each are written as they come, a few at a time, each row holding a value per customer."""
-
     customers = _customers(area)
     tariffs = dict(Customer.objects.filter(area=area).values_list("pk", "tariff"))
     tariff_of_row = numpy.array([tariffs[pk] for pk in customers], dtype=object)
@@ -106,7 +105,6 @@ def _group_columns(area: str, writer: Writer) -> None:
     GroupPeakBlocks of each block holding such a day: the customers' days read in date order and
     summed as they come, so that memory holds a few values per customer, not one per customer and
     day. The sums run in day order from 0, as the import's own running totals do: the same values."""
-
     days = list(GroupDaily.objects.filter(area=area).dates("date", "day"))
     # Customers without readings are left out: they add nothing to any period, and a change of group
     # of theirs, which touches no sums, does not have their area rebuilt.
@@ -146,7 +144,6 @@ class _RunningSums:
     """Each customer's sums over their days so far, in GroupRunningTotals' columns and types."""
 
     def __init__(self, customers: int) -> None:
-
         self.sums = {name: numpy.zeros(customers, NUMPY_TYPES[code]) for name, code in RUNNING_SUMS.items()}
 
     def add(self, where, wh, readings, base_wh) -> None:
@@ -165,13 +162,11 @@ class _BlockPeaks:
     """Each customer's largest reading in the open block of each level, days given in date order."""
 
     def __init__(self, customers: int) -> None:
-
         self.open: list[tuple[date, object] | None] = [None] * (MAX_LEVEL + 1)  # (first day, peaks) per level
         self.empty = numpy.full(customers, -numpy.inf, dtype=NUMPY_TYPES[FLOAT64])
 
     def add(self, day: date, where, peak_wh: list[float]) -> list[dict]:
         """Take one day's peaks; give the blocks this day closes, as GroupPeakBlocks fields."""
-
         closed = []
         for level in range(MAX_LEVEL + 1):
             first_day = block_start(day, level)
@@ -228,7 +223,6 @@ def _insert_totals(rows: Iterable[GroupBucketTotals | GroupRunningTotals | Group
 def _profile_windows(area: str) -> list[tuple]:
     """Over each run of the area's months with readings: a month without any adds nothing, so the
     page asks for the widest run within the months its period touches."""
-
     customers = _customers(area)
     months = list(GroupDaily.objects.filter(area=area).dates("date", "month"))
     # Weekdays and weekends one after the other: one call's arrays are freed before the next's are made.
@@ -236,6 +230,7 @@ def _profile_windows(area: str) -> list[tuple]:
 
 
 def _profile_windows_of(area: str, customers: dict[int, int], months: list[date], weekend: bool) -> list[tuple]:
+    """The windows of weekdays or of weekends (`weekend`), from the customers' monthly profile rows."""
     month_index = {month.isoformat(): index for index, month in enumerate(months)}
     shape = (len(customers), len(months), HALF_HOURS_PER_DAY)
     wh, readings = numpy.zeros(shape), numpy.zeros(shape, dtype=numpy.int32)

@@ -2,6 +2,7 @@
 import statistics
 from datetime import date, datetime, timedelta
 
+import numpy
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -122,3 +123,15 @@ def test_a_median_window_gives_the_median_with_any_one_value_left_out(values, le
             assert found == pytest.approx(statistics.median(others), rel=1e-12)
         else:
             assert found is None
+
+
+@given(st.lists(st.integers(min_value=0, max_value=20), max_size=30))
+def test_shares_below_ranks_each_value_among_the_others_as_percent_below_does(values):
+    shares = stats.shares_below(numpy.array(values, dtype=float))
+    for index, value in enumerate(values):
+        others = values[:index] + values[index + 1:]
+        expected = stats.percent_below(value, others)
+        if expected is None:  # a value alone
+            assert numpy.isnan(shares[index])
+        else:
+            assert shares[index] * 100 == pytest.approx(expected)

@@ -1,10 +1,11 @@
 """The pages' querysets: every `for_period` means the days start to end, both inclusive, None open."""
+from dataclasses import fields
 from datetime import date, datetime
 
 import pytest
 
 from consumption.aggregates import rebuild_aggregates
-from consumption.customer_rows import CustomerRows, Period, customer_columns
+from consumption.customer_rows import DETAILS, CustomerColumns, CustomerRow, CustomerRows, Period, customer_columns
 from consumption.models import Customer, DailyConsumption, GroupDaily, GroupHalfHour, Reading
 
 from .factories import CustomerFactory, readings_for
@@ -89,3 +90,20 @@ def test_customers_with_the_same_readings_in_a_period_tie_whatever_came_before(d
     assert customers[5000].period_wh == customers[5001].period_wh == pytest.approx(0.7 * 48)
     assert customers[5000].group_rank == customers[5001].group_rank == 0.0
     assert customers[5002].group_rank == 1.0
+
+
+def test_the_columns_hold_the_rows_figures_in_the_rows_order():
+    # CustomerColumns.figures() gives CustomerRow's fields from period_wh on, up to its DETAILS, by position.
+    assert [column.name for column in fields(CustomerColumns)][:3] == ["groups", "group", "id"]
+    assert [column.name for column in fields(CustomerColumns)][3:] == list(CustomerRow._fields[3:-len(DETAILS)])
+    assert CustomerRow._fields[-len(DETAILS):] == DETAILS
+
+
+def test_the_table_rows_are_taken_by_position_from_either_end(db):
+    for pk in (5000, 5001, 5002):
+        readings_for(CustomerFactory(id=pk), [1.0] * 48, start=datetime(2016, 7, 15))
+    rebuild_aggregates()
+    period = Period(date(2016, 7, 15), date(2016, 7, 15), date(2016, 7, 15), date(2016, 7, 15))
+    rows = CustomerRows(customer_columns(Customer.objects.all(), [], [], None, period, None), Customer.objects.all(), period)
+    assert [rows[0].id, rows[-1].id, rows[1].id] == [5000, 5002, 5001]
+    assert [row.id for row in rows[1:]] == [5001, 5002]

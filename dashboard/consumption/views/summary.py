@@ -70,8 +70,7 @@ class Selection:
 
     @property
     def period(self) -> tuple[date, date] | tuple[None, None]:
-        """The period for per-customer totals, within the data's days: none means whole history, read
-        from Customer itself."""
+        """The period for per-customer totals, within the data's days: none means the whole history."""
         if not self.period_given:
             return None, None
         return max(self.start, self.data_first), min(self.end, self.data_last)
