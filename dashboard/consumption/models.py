@@ -97,11 +97,6 @@ class DailyConsumption(models.Model):
     peak_at = models.DateTimeField()
     # Mean of the day's units.BASE_LOAD_READINGS lowest half-hourly readings; null on a day with fewer.
     base_wh = models.FloatField(null=True)
-    # Running totals over the customer's days up to and including this one: a period's totals are
-    # one row's less another's, two rows per customer whatever the period's length.
-    wh_to_date = models.FloatField()
-    readings_to_date = models.PositiveIntegerField()
-    days_to_date = models.PositiveIntegerField(help_text="days with readings")
 
     objects = DailyConsumptionQuerySet.as_manager()
 

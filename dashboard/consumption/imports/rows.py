@@ -27,11 +27,6 @@ class DailyRow(NamedTuple):
     peak_wh: float
     peak_at: str  # the earliest half hour holding the day's peak
     base_wh: float | None  # None on a day with fewer than BASE_LOAD_READINGS readings
-    # Running totals: the customer's days up to and including this one, summed. A file holds the
-    # customer's whole history, so they count from the customer's first day.
-    wh_to_date: float
-    readings_to_date: int
-    days_to_date: int
 
 
 class ProfileRow(NamedTuple):
@@ -107,20 +102,15 @@ def daily_rows(readings: Readings) -> list[DailyRow]:
     timestamps, values = readings
     days = []
     start, count = 0, len(timestamps)
-    wh_to_date = 0.0
     while start < count:
         date = timestamps[start][:10]
         end = bisect_left(timestamps, date + END_OF_DAY, start)
         day = values[start:end]
         wh = float(sum(day))
-        wh_to_date += wh
         peak = max(day)
         lowest = sorted(day)[:BASE_LOAD_READINGS]
         base = sum(lowest) / BASE_LOAD_READINGS if len(lowest) == BASE_LOAD_READINGS else None
-        days.append(DailyRow(
-            date, wh, end - start, peak, timestamps[start + day.index(peak)], base,
-            wh_to_date=wh_to_date, readings_to_date=end, days_to_date=len(days) + 1,  # `end` readings precede the next day
-        ))
+        days.append(DailyRow(date, wh, end - start, peak, timestamps[start + day.index(peak)], base))
         start = end
     return days
 

@@ -127,7 +127,6 @@ def assert_aggregates_match_readings() -> None:
         for d in DailyConsumption.objects.all()
     }
     assert actual_daily == expected_daily
-    assert_running_totals_match(expected_daily)
     assert_group_columns_match(expected_daily, areas)
     assert_alert_blocks_match()
     assert {
@@ -155,21 +154,6 @@ def assert_aggregates_match_readings() -> None:
         assert customer.base_wh == (pytest.approx(statistics.fmean(bases)) if bases else None), customer.id
     assert_day_blocks_match(expected_daily)
     assert_area_medians_match(expected_daily, profiles, areas)
-
-
-def assert_running_totals_match(expected_daily: dict) -> None:
-    """Each day carries the sums of its customer's days up to and including it."""
-    expected, sums = {}, {}
-    for (customer_id, day), (wh, count, *_) in sorted(expected_daily.items()):
-        wh_to_date, readings_to_date, days_to_date = sums.get(customer_id, (0.0, 0, 0))
-        sums[customer_id] = expected[(customer_id, day)] = (wh_to_date + wh, readings_to_date + count, days_to_date + 1)
-    stored = {
-        (d.customer_id, d.date.isoformat()): (d.wh_to_date, d.readings_to_date, d.days_to_date)
-        for d in DailyConsumption.objects.all()
-    }
-    assert stored.keys() == expected.keys()
-    for key, running in expected.items():
-        assert stored[key] == pytest.approx(running), key
 
 
 def assert_group_columns_match(expected_daily: dict, areas: dict) -> None:
@@ -1182,26 +1166,36 @@ def test_migration_0013_fills_the_base_load_of_customers_imported_before_it(data
     assert dict(Customer.objects.values_list("pk", "base_wh")) == pytest.approx(kept)
 
 
-def test_migration_0014_fills_the_running_totals_of_days_imported_before_it_and_back(data_dir):
+def test_daily_running_totals_come_back_filled_and_clustered_and_go_again(data_dir):
+    """0019 drops DailyConsumption's running totals in place; going back past it, and past 0014
+    which added them, fills them from the days there are, on a clustered table each time."""
     run_import(data_dir(CUSTOMERS, {
         # A gap of a day, and a day of one reading: the running totals count days with readings.
         "3000.csv": readings_csv(*day("2016-07-15", [1.5] * 48), *day("2016-07-17", [2.0] * 48),
                                  ("2016-07-18 00:00:00", "0.25")),
         "3001.csv": readings_csv(*day("2016-07-16", [3.0] * 48)),
     }))
-    columns = ("customer_id", "date", "wh", "readings", "wh_to_date", "readings_to_date", "days_to_date")
-    written = sorted(DailyConsumption.objects.values_list(*columns))
-    assert [row[4:] for row in written] == [(72.0, 48, 1), (168.0, 96, 2), (168.25, 97, 3), (144.0, 48, 1)]
+    days = ("customer_id", "date", "wh", "readings")
+    running = ("wh_to_date", "readings_to_date", "days_to_date")
+    written = sorted(DailyConsumption.objects.values_list(*days))
+    expected = [(72.0, 48, 1), (168.0, 96, 2), (168.25, 97, 3), (144.0, 48, 1)]
+
+    def running_totals(apps) -> list[tuple]:
+        model = apps.get_model("consumption", "DailyConsumption")
+        assert clustered_on_sqlite(model._meta.db_table)
+        rows = sorted(model.objects.values_list(*days, *running))
+        assert [row[:4] for row in rows] == written
+        return [row[4:] for row in rows]
 
     try:
-        before = migrate_to("0013_customer_base_load").get_model("consumption", "DailyConsumption")
-        assert sorted(before.objects.values_list(*columns[:4])) == [row[:4] for row in written]
-        assert clustered_on_sqlite(before._meta.db_table)
-        after = migrate_to("0014_daily_running_totals").get_model("consumption", "DailyConsumption")
-        assert sorted(after.objects.values_list(*columns)) == written
-        assert clustered_on_sqlite(after._meta.db_table)
+        assert running_totals(migrate_to("0018_summary_table_indexes")) == expected
+        migrate_to("0013_customer_base_load")
+        assert running_totals(migrate_to("0014_daily_running_totals")) == expected
     finally:
         migrate_to_latest()
+    assert sorted(DailyConsumption.objects.values_list(*days)) == written
+    assert {field.name for field in DailyConsumption._meta.fields}.isdisjoint(running)
+    assert clustered_on_sqlite(DailyConsumption._meta.db_table)
 
 
 def clustered_on_sqlite(table: str) -> bool:

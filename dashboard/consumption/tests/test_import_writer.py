@@ -40,21 +40,18 @@ def test_it_stores_readings_of_several_customers_and_reads_each_back_as_written(
 def test_it_inserts_several_batches_of_rows_in_one_call_each_column_in_its_place():
     customer = CustomerFactory()
     batches = [
-        with_customer(customer.pk, [DailyRow("2016-07-15", 150.0, 48, 9.5, "2016-07-15 12:00:00", 1.25,
-                                             wh_to_date=150.0, readings_to_date=48, days_to_date=1)]),
+        with_customer(customer.pk, [DailyRow("2016-07-15", 150.0, 48, 9.5, "2016-07-15 12:00:00", 1.25)]),
         [],  # a file with no days, between two with days
-        with_customer(customer.pk, [DailyRow("2016-07-16", 160.0, 7, 9.0, "2016-07-16 00:30:00", None,
-                                             wh_to_date=310.0, readings_to_date=55, days_to_date=2)]),
+        with_customer(customer.pk, [DailyRow("2016-07-16", 160.0, 7, 9.0, "2016-07-16 00:30:00", None)]),
     ]
     with transaction.atomic(), writer_for(connection) as writer:
         writer.insert(DailyConsumption, DAILY_COLUMNS, [writer.encode_rows(rows) for rows in batches])
         writer.insert(ProfileMonth, PROFILE_COLUMNS, [writer.encode_rows([(customer.pk, "2016-07-01", True, 47, 2.5, 3)])])
     assert [
-        (str(day.date), day.wh, day.readings, day.peak_wh, str(day.peak_at), day.base_wh, day.wh_to_date,
-         day.readings_to_date, day.days_to_date)
+        (str(day.date), day.wh, day.readings, day.peak_wh, str(day.peak_at), day.base_wh)
         for day in DailyConsumption.objects.order_by("date")
-    ] == [("2016-07-15", 150.0, 48, 9.5, "2016-07-15 12:00:00", 1.25, 150.0, 48, 1),
-          ("2016-07-16", 160.0, 7, 9.0, "2016-07-16 00:30:00", None, 310.0, 55, 2)]
+    ] == [("2016-07-15", 150.0, 48, 9.5, "2016-07-15 12:00:00", 1.25),
+          ("2016-07-16", 160.0, 7, 9.0, "2016-07-16 00:30:00", None)]
     assert list(ProfileMonth.objects.values_list("month", "weekend", "slot", "wh", "readings")) == [
         (date(2016, 7, 1), True, 47, 2.5, 3)]
 
