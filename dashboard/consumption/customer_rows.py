@@ -8,6 +8,7 @@ numpy array per field, built a group at a time, and a sort is a sort of position
 made only for the rows shown or exported. The peak's time and the alert count have no group table: they are
 read for those rows, and for everyone only when the table is sorted on one of them.
 """
+import math
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from typing import NamedTuple
@@ -39,12 +40,19 @@ class CustomerRow(NamedTuple):
     compared_wh: float | None
     change_wh: float | None
     change_pct: float | None
-    # Read from the customer's own rows (CustomerRows.rows_at).
+    # Read from the customer's own rows (CustomerRows.rows_at): its Details.
     period_peak_at: datetime | None
     period_alerts: int
 
 
-DETAILS = ("period_peak_at", "period_alerts")
+class Details(NamedTuple):
+    """A customer's figures over the period that no group table holds, read from their own rows."""
+
+    period_peak_at: datetime | None
+    period_alerts: int
+
+
+DETAILS = Details._fields
 
 
 class Period(NamedTuple):
@@ -59,9 +67,9 @@ class Period(NamedTuple):
 
 @dataclass
 class CustomerColumns:
-    """CustomerRow's figures up to its DETAILS of every listed customer, a numpy array per field
-    (NaN where a figure is None): a customer is a position. Areas and tariffs are positions in
-    `groups`."""
+    """CustomerRow's fields but its Details, of every listed customer: a numpy array per field, of
+    the same name (NaN where a figure is None), and a customer is a position. Areas and tariffs are
+    positions in `groups`."""
 
     groups: list[tuple[str, str]]
     group: numpy.ndarray
@@ -77,9 +85,19 @@ class CustomerColumns:
     change_pct: numpy.ndarray
 
     @classmethod
+    def arrays(cls) -> list[str]:
+        """The fields holding a value per customer: all but `groups`."""
+        return [column.name for column in fields(cls) if column.name != "groups"]
+
+    @classmethod
+    def figure_names(cls) -> list[str]:
+        """The arrays of figures over the period: all but the customers' group and id."""
+        return [name for name in cls.arrays() if name not in ("group", "id")]
+
+    @classmethod
     def empty(cls) -> "CustomerColumns":
-        return cls([], *(numpy.empty(0, dtype=int if column.name in ("group", "id") else float)
-                         for column in fields(cls)[1:]))
+        return cls(groups=[], **{name: numpy.empty(0, dtype=int if name in ("group", "id") else float)
+                                 for name in cls.arrays()})
 
     @classmethod
     def joined(cls, parts: list["CustomerColumns"]) -> "CustomerColumns":
@@ -87,13 +105,13 @@ class CustomerColumns:
         if not parts:
             return cls.empty()
         offsets = numpy.cumsum([0] + [len(part.groups) for part in parts[:-1]])
-        return cls([group for part in parts for group in part.groups],
-                   numpy.concatenate([part.group + offset for part, offset in zip(parts, offsets)]),
-                   *(numpy.concatenate([getattr(part, column.name) for part in parts]) for column in fields(cls)[2:]))
+        arrays = {name: numpy.concatenate([getattr(part, name) for part in parts]) for name in cls.arrays()}
+        arrays["group"] = numpy.concatenate([part.group + offset for part, offset in zip(parts, offsets)])
+        return cls(groups=[group for part in parts for group in part.groups], **arrays)
 
     def only(self, kept: numpy.ndarray) -> "CustomerColumns":
         """The customers where `kept` is true."""
-        return CustomerColumns(self.groups, *(getattr(self, column.name)[kept] for column in fields(self)[1:]))
+        return CustomerColumns(groups=self.groups, **{name: getattr(self, name)[kept] for name in self.arrays()})
 
     def __len__(self) -> int:
         return len(self.id)
@@ -112,14 +130,15 @@ class CustomerColumns:
         ranks = {value: rank for rank, value in enumerate(sorted(set(names)))}
         return numpy.array([ranks[value] for value in names], dtype=float)[self.group]
 
-    def figures(self, positions: numpy.ndarray) -> list[tuple]:
-        """CustomerRow's fields up to its DETAILS, of the customers at `positions`."""
+    def figures(self, positions: numpy.ndarray) -> list[dict]:
+        """CustomerRow's fields but its DETAILS, by name, of the customers at `positions`."""
         groups = [self.groups[index] for index in self.group[positions].tolist()]
-        columns = [self.id[positions].tolist(), [area for area, _ in groups], [tariff for _, tariff in groups]]
-        for column in fields(self)[3:]:
-            values = getattr(self, column.name)[positions].tolist()
-            columns.append([None if value != value else value for value in values])  # NaN: none
-        return list(zip(*columns))
+        columns = {"id": self.id[positions].tolist(), "area": [area for area, _ in groups],
+                   "tariff": [tariff for _, tariff in groups]}
+        for name in self.figure_names():
+            values = getattr(self, name)[positions].tolist()
+            columns[name] = [None if math.isnan(value) else value for value in values]  # NaN: none
+        return [dict(zip(columns, row)) for row in zip(*columns.values())]
 
 
 def customer_columns(
@@ -165,8 +184,11 @@ def _group_columns(sums: GroupPeriodArrays, peaks: numpy.ndarray | None = None,
     with numpy.errstate(divide="ignore", invalid="ignore"):  # no days, nothing compared: NaN, none
         average = numpy.where(sums.days > 0, wh / sums.days, numpy.nan)
         change_pct = numpy.where(compared != 0, (wh - compared) * 100 / compared, numpy.nan)
-    return CustomerColumns([(sums.area, sums.tariff)], numpy.zeros(count, dtype=int), sums.customer_ids, wh,
-                           sums.readings, sums.days, average, peaks, ranks, compared, wh - compared, change_pct)
+    return CustomerColumns(
+        groups=[(sums.area, sums.tariff)], group=numpy.zeros(count, dtype=int), id=sums.customer_ids, period_wh=wh,
+        period_readings=sums.readings, period_days=sums.days, period_avg_daily_wh=average, period_peak_wh=peaks,
+        group_rank=ranks, compared_wh=compared, change_wh=wh - compared, change_pct=change_pct,
+    )
 
 
 def _compared_wh(areas: list[str], tariffs: list[str], start: date | None, end: date | None) -> dict:
@@ -190,7 +212,7 @@ class CustomerRows(TableData):
     def __init__(self, columns: CustomerColumns, customers: CustomerQuerySet, period: Period) -> None:
         super().__init__(numpy.argsort(columns.id, kind="stable"))
         self.columns, self.customers, self.period = columns, customers, period
-        self.details: dict[int, tuple] | None = None  # every customer's, once read for a sort
+        self.details: dict[int, Details] | None = None  # every customer's, once read for a sort
 
     def __len__(self) -> int:
         return len(self.data)
@@ -220,7 +242,7 @@ class CustomerRows(TableData):
             return self.columns.sort_key(name)
         if self.details is None:
             self.details = self._read_details(self.customers)
-        values = [self.details[pk][DETAILS.index(name)] for pk in self.columns.id.tolist()]
+        values = [getattr(self.details[pk], name) for pk in self.columns.id.tolist()]
         if name == "period_peak_at":
             values = [numpy.nan if moment is None else moment.timestamp() for moment in values]
         return numpy.array(values, dtype=float)
@@ -229,7 +251,8 @@ class CustomerRows(TableData):
         """The CustomerRows of the customers at `positions`, with their DETAILS (read in one query)."""
         ids = self.columns.id[positions].tolist()
         details = self.details or (self._read_details(Customer.objects.filter(pk__in=ids)) if ids else {})
-        return [CustomerRow(*figures, *details[pk]) for figures, pk in zip(self.columns.figures(positions), ids)]
+        return [CustomerRow(**figures, **details[pk]._asdict())
+                for figures, pk in zip(self.columns.figures(positions), ids)]
 
-    def _read_details(self, customers: CustomerQuerySet) -> dict[int, tuple]:
-        return {pk: (peak_at, alerts) for pk, peak_at, alerts in customers.period_details(*self.period)}
+    def _read_details(self, customers: CustomerQuerySet) -> dict[int, Details]:
+        return {pk: Details(peak_at, alerts) for pk, peak_at, alerts in customers.period_details(*self.period)}
