@@ -11,11 +11,13 @@ queries and rows per peer, whatever the period and the number of customers.
 from dataclasses import dataclass
 from datetime import date
 
+import numpy
+
 from . import statistics as stats
 from .models import (
     AreaProfileMedian, AreaSeriesMedian, Customer, GroupDaily, GroupPeakBlocks, GroupRunningTotals, ProfileMonth,
 )
-from .queries import PERIOD_WH_DECIMALS
+from .queries import PERIOD_WH_DECIMALS, RUNNING_SUMS
 from .units import bucket_end
 
 
@@ -48,22 +50,23 @@ def figures(customer: Customer, start: date | None, end: date | None, bounds: tu
 
 def _period_figures(start: date, end: date) -> stats.PeerColumns:
     """Every customer with readings in start..end, with their totals over it, from the group tables."""
-    peaks = GroupPeakBlocks.objects.period_peaks(start, end)
+    peaks = GroupPeakBlocks.objects.period_peak_arrays(start, end)
     columns = stats.PeerColumns([], [], [], [], [], [], [], [])
-    for group in GroupRunningTotals.objects.period_sums(start, end):
+    for group in GroupRunningTotals.objects.period_arrays(start, end, tuple(RUNNING_SUMS)):
         if (group.area, group.tariff) not in peaks:  # no block of its area's days: no readings in the period
             continue
-        group_peaks = peaks[group.area, group.tariff]  # the group's customers, in the same order
-        kept = [index for index, readings in enumerate(group.readings) if readings > 0]
-        columns.customer_id.extend(group.customer_ids[index] for index in kept)
-        columns.area.extend([group.area] * len(kept))
-        columns.tariff.extend([group.tariff] * len(kept))
-        columns.wh.extend(round(group.wh[index], PERIOD_WH_DECIMALS) for index in kept)
-        columns.readings.extend(group.readings[index] for index in kept)
-        columns.days.extend(group.days[index] for index in kept)
-        columns.peak_wh.extend(group_peaks[index] for index in kept)
-        columns.base_wh.extend(group.base_wh[index] / group.base_days[index] if group.base_days[index] else None
-                               for index in kept)
+        kept = group.readings > 0
+        count = int(numpy.count_nonzero(kept))
+        columns.customer_id.extend(group.customer_ids[kept].tolist())
+        columns.area.extend([group.area] * count)
+        columns.tariff.extend([group.tariff] * count)
+        # Python's round, as the plain-Python checks and the other pages' figures round
+        columns.wh.extend(round(wh, PERIOD_WH_DECIMALS) for wh in group.wh[kept].tolist())
+        columns.readings.extend(group.readings[kept].tolist())
+        columns.days.extend(group.days[kept].tolist())
+        columns.peak_wh.extend(peaks[group.area, group.tariff][kept].tolist())  # the group's customers, in order
+        columns.base_wh.extend(base / days if days else None
+                               for base, days in zip(group.base_wh[kept].tolist(), group.base_days[kept].tolist()))
     return columns
 
 

@@ -4,12 +4,11 @@ Every `for_period(start, end)` means the same: the days `start` to `end`, both i
 leaving that side open (day blocks need both); rows keyed by a timestamp are the half hours
 starting on those days.
 """
-from array import array
 from datetime import date, datetime, time, timedelta
 from collections import defaultdict
 from collections.abc import Iterable
 from functools import reduce
-from operator import or_, sub
+from operator import or_
 from typing import NamedTuple
 
 import numpy
@@ -19,7 +18,7 @@ from django.db.models import Count, DateTimeField, Exists, F, Func, Max, Min, Ou
 from django.db.models.functions import TruncMonth, TruncWeek
 
 from .blocks import MAX_LEVEL, block_key, block_start, split_period
-from .packed import FLOAT64, INT32, INT64, NUMPY_TYPES, unpack
+from .packed import FLOAT64, INT32, INT64, NUMPY_TYPES
 from .statistics import MedianWindow
 
 
@@ -261,30 +260,19 @@ class CustomerTotals(NamedTuple):
     wh: list[float]
 
 
-class GroupPeriodSums(NamedTuple):
-    """One group's customers with readings at all, in id order, and each one's sums over one period
-    (DayBlock's sums: Wh, readings, days with readings, the days' base_wh and days with one)."""
-
-    area: str
-    tariff: str
-    customer_ids: list[int]
-    wh: list[float]
-    readings: list[int]
-    days: list[int]
-    base_wh: list[float]
-    base_days: list[int]
-
-
 class GroupPeriodArrays(NamedTuple):
-    """GroupPeriodSums' customers and their Wh, readings and days, as numpy arrays: for a page that
-    works on every customer of the groups at once."""
+    """One group's customers with readings at all, in id order, and each one's sums over one period
+    (DayBlock's sums: Wh, readings, days with readings, the days' base_wh and days with one), as
+    numpy arrays: None for a sum not asked for."""
 
     area: str
     tariff: str
     customer_ids: "numpy.ndarray"
-    wh: "numpy.ndarray"
-    readings: "numpy.ndarray"
-    days: "numpy.ndarray"
+    wh: "numpy.ndarray | None"
+    readings: "numpy.ndarray | None"
+    days: "numpy.ndarray | None"
+    base_wh: "numpy.ndarray | None" = None
+    base_days: "numpy.ndarray | None" = None
 
 
 # GroupRunningTotals' arrays and their types, each named for the sum it runs
@@ -304,18 +292,10 @@ class GroupRunningTotalsQuerySet(models.QuerySet):
             totals.wh.extend(group.wh[kept].tolist())
         return totals
 
-    def period_sums(self, start: date, end: date) -> list[GroupPeriodSums]:
-        """Every sum over `start`..`end` (inclusive), group by group."""
-        return [
-            GroupPeriodSums(to_end.area, to_end.tariff, list(unpack(INT64, to_end.customer_ids)),
-                            **{name: _period_sum(to_end, before, name) for name in RUNNING_SUMS})
-            for to_end, before in self._bounding_rows(start, end)
-        ]
-
     def period_arrays(self, start: date, end: date, sums: tuple[str, ...] = ("wh", "readings", "days")
                       ) -> list[GroupPeriodArrays]:
-        """period_sums' customers and their `sums` of Wh, readings and days (None for those not
-        asked: their arrays are not read), as numpy arrays."""
+        """Each group's `sums` (of RUNNING_SUMS) over `start`..`end` (inclusive); those not asked
+        are None, their arrays not read."""
         def between(to_end, before, name: str) -> "numpy.ndarray":
             numpy_type = NUMPY_TYPES[RUNNING_SUMS[name]]
             values = numpy.frombuffer(getattr(to_end, f"{name}_to_date"), dtype=numpy_type)
@@ -324,8 +304,7 @@ class GroupRunningTotalsQuerySet(models.QuerySet):
 
         return [
             GroupPeriodArrays(to_end.area, to_end.tariff, numpy.frombuffer(to_end.customer_ids, dtype=NUMPY_TYPES[INT64]),
-                              *(between(to_end, before, name) if name in sums else None
-                                for name in ("wh", "readings", "days")))
+                              **{name: between(to_end, before, name) if name in sums else None for name in RUNNING_SUMS})
             for to_end, before in self._bounding_rows(start, end, sums)
         ]
 
@@ -351,32 +330,14 @@ class GroupRunningTotalsQuerySet(models.QuerySet):
                 for area, tariff, to_end, before in keys]
 
 
-def _period_sum(to_end, before, name: str) -> list:
-    """One of RUNNING_SUMS over a period, per customer: the running total of the row at its end less
-    that of the row before its start (None: 0)."""
-    def running(row) -> array:
-        return unpack(RUNNING_SUMS[name], getattr(row, f"{name}_to_date"))
-
-    if before is None:
-        return list(running(to_end))
-    return list(map(sub, running(to_end), running(before)))  # a value per customer of the group
-
-
 class GroupPeakBlocksQuerySet(models.QuerySet):
     def for_groups(self, areas: list[str], tariffs: list[str]) -> "GroupPeakBlocksQuerySet":
         return _for_groups(self, areas, tariffs)
 
-    def period_peaks(self, start: date, end: date) -> dict[tuple[str, str], list[float]]:
+    def period_peak_arrays(self, start: date, end: date) -> dict[tuple[str, str], "numpy.ndarray"]:
         """Per group (area, tariff): the largest half-hour Wh of each of its customers (as in
         GroupRunningTotals) within `start`..`end` (inclusive), -inf for none; from the few blocks
         covering the period."""
-        arrays = defaultdict(list)
-        for area, tariff, peaks in self._covering(start, end):
-            arrays[area, tariff].append(unpack(FLOAT64, peaks))
-        return {group: list(map(max, *peaks)) if len(peaks) > 1 else list(peaks[0]) for group, peaks in arrays.items()}
-
-    def period_peak_arrays(self, start: date, end: date) -> dict[tuple[str, str], "numpy.ndarray"]:
-        """period_peaks as numpy arrays."""
         arrays = defaultdict(list)
         for area, tariff, peaks in self._covering(start, end):
             arrays[area, tariff].append(numpy.frombuffer(peaks, dtype=NUMPY_TYPES[FLOAT64]))
