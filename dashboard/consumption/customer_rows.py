@@ -96,7 +96,8 @@ class CustomerColumns:
 
     @classmethod
     def empty(cls) -> "CustomerColumns":
-        return cls(groups=[], **{name: numpy.empty(0, dtype=int if name in ("group", "id") else float)
+        figures = cls.figure_names()
+        return cls(groups=[], **{name: numpy.empty(0, dtype=float if name in figures else int)
                                  for name in cls.arrays()})
 
     @classmethod
@@ -165,7 +166,8 @@ def customer_columns(
     # Customers without any readings are in no group table: nothing in the period, nothing to compare.
     for pk, area, tariff in customers.filter(readings_count=0).values_list("pk", "area", "tariff"):
         nothing = numpy.zeros(1, dtype=int)
-        parts.append(_group_columns(GroupPeriodArrays(area, tariff, numpy.array([pk]), numpy.zeros(1), nothing, nothing)))
+        parts.append(_group_columns(GroupPeriodArrays(area, tariff, customer_ids=numpy.array([pk]), wh=numpy.zeros(1),
+                                                      readings=nothing, days=nothing)))
     columns = CustomerColumns.joined(parts)
     return columns.only(columns.id == customer) if customer is not None else columns
 

@@ -60,7 +60,7 @@ def _period_figures(start: date, end: date) -> stats.PeerColumns:
         columns.customer_id.extend(group.customer_ids[kept].tolist())
         columns.area.extend([group.area] * count)
         columns.tariff.extend([group.tariff] * count)
-        # Python's round, as the plain-Python checks and the other pages' figures round
+        # Python's round, as the peers' other figures (series_median) and the tests' checks round
         columns.wh.extend(round(wh, PERIOD_WH_DECIMALS) for wh in group.wh[kept].tolist())
         columns.readings.extend(group.readings[kept].tolist())
         columns.days.extend(group.days[kept].tolist())

@@ -303,8 +303,10 @@ class GroupRunningTotalsQuerySet(models.QuerySet):
                                                                           dtype=numpy_type)
 
         return [
-            GroupPeriodArrays(to_end.area, to_end.tariff, numpy.frombuffer(to_end.customer_ids, dtype=NUMPY_TYPES[INT64]),
-                              **{name: between(to_end, before, name) if name in sums else None for name in RUNNING_SUMS})
+            GroupPeriodArrays(
+                to_end.area, to_end.tariff, numpy.frombuffer(to_end.customer_ids, dtype=NUMPY_TYPES[INT64]),
+                **{name: between(to_end, before, name) if name in sums else None for name in RUNNING_SUMS},
+            )
             for to_end, before in self._bounding_rows(start, end, sums)
         ]
 

@@ -9,7 +9,8 @@ from ..forms import quoted
 
 def sort_table(request: HttpRequest, table: Table, rows: str, instead: str) -> list[str]:
     """`table` sorted by the request's `sort` (by its data: in SQL, or by CustomerRows) when every
-    column it names can sort; else left in its own order, with a notice naming the `rows` and saying how they are sorted `instead`."""
+    column it names can sort; else left in its own order, with a notice naming the `rows` and
+    saying how they are sorted `instead`."""
     asked = [alias for value in request.GET.getlist("sort") for alias in value.split(",") if alias]
     sortable = {column.name for column in table.columns if column.orderable}
     if all(alias.removeprefix("-") in sortable for alias in asked):
