@@ -20,6 +20,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import date
 from itertools import groupby, islice
+from typing import NamedTuple
 
 import numpy
 from django.db.models import CharField
@@ -44,6 +45,44 @@ TOTALS_BATCH = 50
 WINDOW_ROWS = 20_000  # the customers' daily rows read at a time for the group tables
 
 
+# The group tables' rows, column by column, as the writer takes them: the arrays already bytes.
+class BucketTotalsRow(NamedTuple):
+    area: str
+    tariff: str
+    granularity: str
+    period: str
+    count: int
+    wh: bytes
+
+
+class RunningTotalsRow(NamedTuple):
+    area: str
+    tariff: str
+    date: str
+    customer_ids: bytes
+    wh_to_date: bytes
+    readings_to_date: bytes
+    days_to_date: bytes
+    base_wh_to_date: bytes
+    base_days_to_date: bytes
+
+
+class PeakBlocksRow(NamedTuple):
+    area: str
+    tariff: str
+    block: int
+    peak_wh: bytes
+
+
+class AlertBlocksRow(NamedTuple):
+    area: str
+    tariff: str
+    kind: str
+    block: int
+    whole: bool
+    customers: bytes
+
+
 def rebuild_area_aggregates(areas: Iterable[str], writer: Writer) -> None:
     """Rebuild the median windows and group tables of `areas` from their customers' daily and
     monthly profile rows and alerts."""
@@ -62,7 +101,7 @@ def rebuild_area_aggregates(areas: Iterable[str], writer: Writer) -> None:
         writer.insert(AreaProfileMedian, PROFILE_COLUMNS, [writer.encode_rows(_profile_windows(area))])
         # After the windows, whose arrays are the area's largest: these reuse the memory they freed.
         _group_columns(area, writer)
-        _insert_totals(_alert_blocks(area), writer)
+        _insert_totals(GroupAlertBlocks, _alert_blocks(area), writer)
 
 
 def _series_windows(area: str, writer: Writer) -> list[tuple]:
@@ -91,12 +130,11 @@ def _series_windows(area: str, writer: Writer) -> list[tuple]:
             windows.append((area, granularity, period.isoformat(), *MedianWindow.of(values)))
             for tariff in sorted(set(tariff_of_row[present])):
                 group = numpy.sort(summed[present & (tariff_of_row == tariff)]).astype("<f8")
-                totals.append(GroupBucketTotals(area=area, tariff=tariff, granularity=granularity, period=period,
-                                                count=len(group), wh=group.tobytes()))
+                totals.append(BucketTotalsRow(area, tariff, granularity, period.isoformat(), len(group), group.tobytes()))
                 if len(totals) == TOTALS_BATCH:
-                    _insert_totals(totals, writer)
+                    _insert_totals(GroupBucketTotals, totals, writer)
                     totals = []
-    _insert_totals(totals, writer)
+    _insert_totals(GroupBucketTotals, totals, writer)
     return windows
 
 
@@ -133,11 +171,10 @@ def _group_columns(area: str, writer: Writer) -> None:
                 if found:
                     sums.add(where, wh, readings, base_wh)
                 block_rows += peaks.add(day, where, peak_wh)
-                running_rows.append(GroupRunningTotals(area=area, tariff=tariff, date=day,
-                                                       customer_ids=ids.tobytes(), **sums.packed()))
-            _insert_totals(running_rows, writer)
-            _insert_totals([GroupPeakBlocks(area=area, tariff=tariff, **row) for row in block_rows], writer)
-        _insert_totals([GroupPeakBlocks(area=area, tariff=tariff, **row) for row in peaks.close()], writer)
+                running_rows.append(RunningTotalsRow(area, tariff, day.isoformat(), ids.tobytes(), **sums.packed()))
+            _insert_totals(GroupRunningTotals, running_rows, writer)
+            _insert_totals(GroupPeakBlocks, [PeakBlocksRow(area, tariff, **row) for row in block_rows], writer)
+        _insert_totals(GroupPeakBlocks, [PeakBlocksRow(area, tariff, **row) for row in peaks.close()], writer)
 
 
 class _RunningSums:
@@ -188,7 +225,7 @@ class _BlockPeaks:
         return [{"block": block_key(level, first_day), "peak_wh": peaks.tobytes()}]
 
 
-def _alert_blocks(area: str) -> list[GroupAlertBlocks]:
+def _alert_blocks(area: str) -> list[AlertBlocksRow]:
     """GroupAlertBlocks of each of the area's tariffs and kinds: each alert whole in the blocks that
     exactly cover its days, and in part in those and every block holding them."""
     bit_of, members = {}, defaultdict(int)  # customer id -> (tariff, their bit); tariff -> customers so far
@@ -205,19 +242,18 @@ def _alert_blocks(area: str) -> list[GroupAlertBlocks]:
             for higher in range(level, MAX_LEVEL + 1):
                 bitmaps[tariff, kind, block_key(higher, block_start(block_first_day, higher)), False] |= 1 << bit
     return [
-        GroupAlertBlocks(area=area, tariff=tariff, kind=kind, block=block, whole=whole,
-                         customers=customers.to_bytes((customers.bit_length() + 7) // 8, "little"))
+        AlertBlocksRow(area, tariff, kind, block, whole, customers.to_bytes((customers.bit_length() + 7) // 8, "little"))
         for (tariff, kind, block, whole), customers in sorted(bitmaps.items())
     ]
 
 
-def _insert_totals(rows: Iterable[GroupBucketTotals | GroupRunningTotals | GroupPeakBlocks | GroupAlertBlocks],
+def _insert_totals(model, rows: Iterable[BucketTotalsRow | RunningTotalsRow | PeakBlocksRow | AlertBlocksRow],
                    writer: Writer) -> None:
-    """Rows of one of these models, which hold binary values, a few at a time, each few made only
-    when the last is written."""
+    """Rows of one group table, which hold binary values, a few at a time, each few made only when
+    the last is written."""
     rows = iter(rows)
     while batch := list(islice(rows, TOTALS_BATCH)):
-        writer.insert_objects(batch)
+        writer.insert_binary(model, type(batch[0])._fields, batch)
 
 
 def _profile_windows(area: str) -> list[tuple]:

@@ -56,6 +56,9 @@ class PostgresWriter(Writer):
         with self.cursor() as cursor:
             self._copy(cursor, self.tables[model], columns, (row for rows in batches for row in rows))
 
+    def insert_binary(self, model, columns: Sequence[str], rows: list[tuple]) -> None:
+        self.insert(model, columns, [rows])  # COPY carries bytes too
+
     def add(self, model, columns: Sequence[str], key_count: int, rows: list[tuple]) -> None:
         table = self.tables[model]
         key, summed = columns[:key_count], columns[key_count:]

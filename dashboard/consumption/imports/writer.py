@@ -12,7 +12,8 @@ from typing import Any
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from ..models import (
-    Alert, AreaProfileMedian, AreaSeriesMedian, DailyConsumption, DayBlock, GroupDaily, GroupHalfHour, ProfileMonth, Reading,
+    Alert, AreaProfileMedian, AreaSeriesMedian, DailyConsumption, DayBlock, GroupAlertBlocks, GroupBucketTotals,
+    GroupDaily, GroupHalfHour, GroupPeakBlocks, GroupRunningTotals, ProfileMonth, Reading,
 )
 from .groups import DayTotal, Group
 from .rows import Readings, as_readings
@@ -27,7 +28,8 @@ class Writer(ABC):
         self.tables = {
             model: connection.ops.quote_name(model._meta.db_table)
             for model in (Reading, DailyConsumption, ProfileMonth, DayBlock, Alert, GroupDaily, GroupHalfHour,
-                          AreaSeriesMedian, AreaProfileMedian)
+                          AreaSeriesMedian, AreaProfileMedian, GroupBucketTotals, GroupRunningTotals, GroupPeakBlocks,
+                          GroupAlertBlocks)
         }
 
     def __enter__(self) -> "Writer":
@@ -62,17 +64,15 @@ class Writer(ABC):
         """Add rows to summed rows: where a row's key (its first `key_count` columns) is stored, its
         other columns are added to the stored ones; otherwise it is inserted. A key may repeat."""
 
-    def insert_objects(self, objects: list) -> None:
-        """Insert unsaved model instances of one model, which may hold binary values (that JSON and
-        COPY text cannot carry): through the driver's executemany, without the ORM's work per row."""
-        fields = type(objects[0])._meta.local_concrete_fields
-        table = self.connection.ops.quote_name(type(objects[0])._meta.db_table)
-        columns = ", ".join(self.connection.ops.quote_name(field.column) for field in fields)
+    def insert_binary(self, model, columns: Sequence[str], rows: list[tuple]) -> None:
+        """Insert rows that hold binary values, which JSON cannot carry, each value as the column
+        stores it (dates as 'YYYY-MM-DD' text): through the driver's executemany."""
+        placeholders = ", ".join(["%s"] * len(columns))
         with self.cursor() as cursor:
             cursor.executemany(
-                f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})",
-                [[field.get_db_prep_save(getattr(row, field.attname), self.connection) for field in fields]
-                 for row in objects],
+                f"INSERT INTO {self.tables[model]} ({', '.join(columns)}) "
+                f"VALUES ({placeholders})",
+                rows,
             )
 
     def refresh_statistics(self) -> None:

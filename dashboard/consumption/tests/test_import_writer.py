@@ -10,7 +10,11 @@ from consumption.imports.postgres import PostgresWriter
 from consumption.imports.rows import DAILY_COLUMNS, PROFILE_COLUMNS, DailyRow, Readings, with_customer
 from consumption.imports.sqlite import SQLiteWriter
 from consumption.imports.writer import writer_for
-from consumption.models import Customer, DailyConsumption, GroupDaily, ProfileMonth, Reading
+from consumption.imports.medians import AlertBlocksRow, BucketTotalsRow, PeakBlocksRow, RunningTotalsRow
+from consumption.models import (
+    Customer, DailyConsumption, GroupAlertBlocks, GroupBucketTotals, GroupDaily, GroupPeakBlocks, GroupRunningTotals,
+    ProfileMonth, Reading,
+)
 
 from .factories import CustomerFactory
 
@@ -54,6 +58,22 @@ def test_it_inserts_several_batches_of_rows_in_one_call_each_column_in_its_place
           ("2016-07-16", 160.0, 7, 9.0, "2016-07-16 00:30:00", None)]
     assert list(ProfileMonth.objects.values_list("month", "weekend", "slot", "wh", "readings")) == [
         (date(2016, 7, 1), True, 47, 2.5, 3)]
+
+
+def test_it_inserts_rows_holding_binary_values_byte_for_byte():
+    row = BucketTotalsRow("a", "t", "week", "2016-07-11", 3, b"\x00\x01\\\xff" * 3)
+    with transaction.atomic(), writer_for(connection) as writer:
+        writer.insert_binary(GroupBucketTotals, BucketTotalsRow._fields, [row, row._replace(tariff="u", wh=b"")])
+    assert sorted((total.tariff, total.period, total.count, bytes(total.wh)) for total in GroupBucketTotals.objects.all()) == [
+        ("t", date(2016, 7, 11), 3, b"\x00\x01\\\xff" * 3), ("u", date(2016, 7, 11), 3, b"")]
+
+
+@pytest.mark.parametrize("row_type, model", [
+    (BucketTotalsRow, GroupBucketTotals), (RunningTotalsRow, GroupRunningTotals), (PeakBlocksRow, GroupPeakBlocks),
+    (AlertBlocksRow, GroupAlertBlocks),
+])
+def test_each_group_table_row_names_every_column_of_its_table(row_type, model):
+    assert set(row_type._fields) == {field.column for field in model._meta.local_concrete_fields}
 
 
 def test_readings_stream_again_after_other_statements_and_are_kept_when_the_writer_closes():
