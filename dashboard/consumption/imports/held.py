@@ -5,15 +5,21 @@ rows of recent files, the rows of the groups summed so far, and each file's reco
 its rejected and superseded rows, the customer it is now the source of).
 """
 from dataclasses import dataclass, field
+from itertools import chain
 
 from ..models import (
     Alert, Customer, DailyConsumption, DayBlock, GroupDaily, GroupHalfHour, ImportFile, ProfileMonth, RejectedRow, SupersededReading,
 )
 from ..parsing import Rejected, Superseded
 from .groups import KEY_FIELDS, Group, GroupDailyRow, GroupHalfHourRow, GroupSums
+from .prepare import CustomerTables
 from .rows import ALERT_COLUMNS, BLOCK_COLUMNS, DAILY_COLUMNS, PROFILE_COLUMNS, History
-from .writer import Encoded, Writer
+from .writer import Writer
 
+# Where each of CustomerTables' rows go.
+CUSTOMER_TABLES = CustomerTables(
+    (DailyConsumption, DAILY_COLUMNS), (ProfileMonth, PROFILE_COLUMNS), (DayBlock, BLOCK_COLUMNS), (Alert, ALERT_COLUMNS),
+)
 # What an imported file sets on its customer: the whole-history summary and where it came from.
 CUSTOMER_SOURCE_FIELDS = [*History._fields, "source_file", "source_sha256", "source_policy"]
 
@@ -40,21 +46,15 @@ class HeldRows:
     def __init__(self, writer: Writer, limits: Limits) -> None:
         self.writer = writer
         self.limits = limits
-        self.daily: list[Encoded] = []
-        self.profiles: list[Encoded] = []
-        self.alerts: list[Encoded] = []
-        self.blocks: list[Encoded] = []
+        self.customer_tables: list[CustomerTables] = []
         self.group_half_hours: list[GroupHalfHourRow] = []
         self.group_days: list[GroupDailyRow] = []
         self.shrunk_groups: set[Group] = set()
         self.records: list[FileRecord] = []
         self.record_rows = 0
 
-    def add_customer_rows(self, daily: Encoded, profiles: Encoded, blocks: Encoded, alerts: Encoded) -> None:
-        self.daily.append(daily)
-        self.profiles.append(profiles)
-        self.blocks.append(blocks)
-        self.alerts.append(alerts)
+    def add_customer_tables(self, tables: CustomerTables) -> None:
+        self.customer_tables.append(tables)
 
     def add_group(self, sums: GroupSums) -> None:
         self.group_half_hours += sums.half_hour_rows()
@@ -70,7 +70,7 @@ class HeldRows:
     def full(self) -> bool:
         limits = self.limits
         return (
-            len(self.daily) >= limits.files
+            len(self.customer_tables) >= limits.files
             or len(self.group_half_hours) >= limits.group_rows
             or len(self.records) >= limits.records
             or self.record_rows >= limits.record_rows
@@ -79,11 +79,9 @@ class HeldRows:
     def write(self) -> None:
         """Write everything held; then drop the group rows that shrank to nothing."""
         writer = self.writer
-        if self.daily:
-            writer.insert(DailyConsumption, DAILY_COLUMNS, self.daily)
-            writer.insert(ProfileMonth, PROFILE_COLUMNS, self.profiles)
-            writer.insert(DayBlock, BLOCK_COLUMNS, self.blocks)
-            writer.insert(Alert, ALERT_COLUMNS, self.alerts)
+        if self.customer_tables:
+            for (model, columns), files in zip(CUSTOMER_TABLES, zip(*self.customer_tables)):
+                writer.insert(model, columns, chain.from_iterable(files))
         if self.group_half_hours:
             writer.add(GroupHalfHour, GroupHalfHourRow._fields, KEY_FIELDS, self.group_half_hours)
         if self.group_days:
@@ -91,7 +89,7 @@ class HeldRows:
         if self.shrunk_groups:
             writer.delete_empty_group_rows(sorted(self.shrunk_groups))
         _write_records(writer, self.records)
-        self.daily, self.profiles, self.blocks, self.alerts = [], [], [], []
+        self.customer_tables = []
         self.group_half_hours, self.group_days = [], []
         self.shrunk_groups, self.records, self.record_rows = set(), [], 0
 

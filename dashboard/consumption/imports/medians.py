@@ -97,8 +97,8 @@ def rebuild_area_aggregates(areas: Iterable[str], writer: Writer) -> None:
         GroupPeakBlocks.objects.filter(area__in=areas).delete()
         GroupAlertBlocks.objects.filter(area__in=areas).delete()
     for area in areas:
-        writer.insert(AreaSeriesMedian, SERIES_COLUMNS, [writer.encode_rows(_series_windows(area, writer))])
-        writer.insert(AreaProfileMedian, PROFILE_COLUMNS, [writer.encode_rows(_profile_windows(area))])
+        writer.insert(AreaSeriesMedian, SERIES_COLUMNS, _series_windows(area, writer))
+        writer.insert(AreaProfileMedian, PROFILE_COLUMNS, _profile_windows(area))
         # After the windows, whose arrays are the area's largest: these reuse the memory they freed.
         _group_columns(area, writer)
         _insert_totals(GroupAlertBlocks, _alert_blocks(area), writer)
@@ -253,7 +253,7 @@ def _insert_totals(model, rows: Iterable[BucketTotalsRow | RunningTotalsRow | Pe
     the last is written."""
     rows = iter(rows)
     while batch := list(islice(rows, TOTALS_BATCH)):
-        writer.insert_binary(model, type(batch[0])._fields, batch)
+        writer.insert(model, type(batch[0])._fields, batch)
 
 
 def _profile_windows(area: str) -> list[tuple]:

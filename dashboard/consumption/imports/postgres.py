@@ -4,7 +4,7 @@ The readings' COPY stays open from one customer's file to the next, so the serve
 instead of waiting on a round trip per file; flush() ends it before any other statement, and an
 error ends it with that error so the transaction rolls back.
 """
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import ExitStack
 
 from ..models import Alert, Customer, DailyConsumption, DayBlock, Reading
@@ -21,9 +21,6 @@ class PostgresWriter(Writer):
         # COPY's text format, built with whole-string operations, never a format per row.
         prefix = f"{customer_id}\t"
         return prefix + f"\n{prefix}".join(lines).replace(",", "\t") + "\n"
-
-    def encode_rows(self, rows: list[tuple]) -> list[tuple]:
-        return rows  # COPY writes them as they are
 
     def write_readings(self, encoded: str) -> None:
         if self._readings_copy is None:
@@ -52,12 +49,9 @@ class PostgresWriter(Writer):
         with self.cursor() as cursor:
             cursor.execute(f"ANALYZE {', '.join(tables)}")
 
-    def insert(self, model, columns: Sequence[str], batches: list[list[tuple]]) -> None:
+    def insert(self, model, columns: Sequence[str], rows: Iterable[tuple]) -> None:
         with self.cursor() as cursor:
-            self._copy(cursor, self.tables[model], columns, (row for rows in batches for row in rows))
-
-    def insert_binary(self, model, columns: Sequence[str], rows: list[tuple]) -> None:
-        self.insert(model, columns, [rows])  # COPY carries bytes too
+            self._copy(cursor, self.tables[model], columns, rows)
 
     def add(self, model, columns: Sequence[str], key_count: int, rows: list[tuple]) -> None:
         table = self.tables[model]

@@ -5,6 +5,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from ..alerts import Thresholds, find_alerts
 from ..parsing import FileRejected, ParsedReadings, prepare_file
@@ -12,6 +13,15 @@ from .rows import (
     DailyRow, History, Readings, alert_rows, block_rows, daily_rows, history, profile_rows, with_customer,
 )
 from .writer import Encoded, Writer
+
+
+class CustomerTables(NamedTuple):
+    """A customer's rows of the tables computed from their readings alone, each led by their id."""
+
+    daily: list[tuple]  # DAILY_COLUMNS
+    profiles: list[tuple]  # PROFILE_COLUMNS
+    blocks: list[tuple]  # BLOCK_COLUMNS
+    alerts: list[tuple]  # ALERT_COLUMNS
 
 
 @dataclass
@@ -22,10 +32,7 @@ class PreparedFile:
     days: list[DailyRow] = field(default_factory=list)
     history: History | None = None
     encoded_readings: Encoded | None = None  # None: nothing to store
-    encoded_days: Encoded = None
-    encoded_profiles: Encoded = None
-    encoded_blocks: Encoded = None
-    encoded_alerts: Encoded = None
+    tables: CustomerTables | None = None
 
     @property
     def unchanged(self) -> bool:
@@ -44,12 +51,12 @@ def prepare(customer_id: int, path: Path, known_sha256: str | None, on_duplicate
         file.history = history(readings, file.days)
         if readings.timestamps:
             file.encoded_readings = writer.encode_readings(customer_id, outcome.lines())
-        file.encoded_days = writer.encode_rows(with_customer(customer_id, file.days))
-        file.encoded_profiles = writer.encode_rows(with_customer(customer_id, profile_rows(readings)))
-        file.encoded_blocks = writer.encode_rows(with_customer(customer_id, block_rows(file.days)))
         found = find_alerts(readings, file.days, thresholds, len(outcome.rejected),
                             [duplicate.timestamp for duplicate in outcome.superseded])
-        file.encoded_alerts = writer.encode_rows(alert_rows(customer_id, found.alerts))
+        file.tables = CustomerTables(
+            with_customer(customer_id, file.days), with_customer(customer_id, profile_rows(readings)),
+            with_customer(customer_id, block_rows(file.days)), alert_rows(customer_id, found.alerts),
+        )
     return file
 
 

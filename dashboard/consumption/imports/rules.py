@@ -187,7 +187,7 @@ class _Import:
             self.writer.delete_customer_rows(customer.pk)
         if file.encoded_readings is not None:
             self.writer.write_readings(file.encoded_readings)
-        self.held.add_customer_rows(file.encoded_days, file.encoded_profiles, file.encoded_blocks, file.encoded_alerts)
+        self.held.add_customer_tables(file.tables)
         self._group(group_of(customer)).add(file.readings, file.days, +1)
         for name, value in file.history._asdict().items():
             setattr(customer, name, value)

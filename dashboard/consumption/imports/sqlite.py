@@ -1,10 +1,12 @@
-"""The import's writer for SQLite: one INSERT … SELECT over a JSON array per batch.
+"""The import's writer for SQLite.
 
-One call into SQLite inserts a whole batch, and SQLite releases the GIL for all of it (executemany
-takes it back after every row); no parameter is bound per row.
+Readings and summed rows go in one INSERT … SELECT over a JSON array per batch: one call into SQLite
+for the whole batch, during which SQLite releases the GIL (executemany takes it back after every
+row) so the worker thread parses on. Other rows are fewer and wider, and executemany binds their
+columns faster than SQLite extracts them from JSON, one extraction per column.
 """
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from ..models import Reading
 from .writer import Writer
@@ -15,9 +17,6 @@ class SQLiteWriter(Writer):
         # '[["timestamp",wh],...]' built with whole-string operations, never a format per row.
         return customer_id, '[["' + "\n".join(lines).replace(",", '",').replace("\n", '],["') + "]]"
 
-    def encode_rows(self, rows: list[tuple]) -> str:
-        return json.dumps(rows, allow_nan=False)
-
     def write_readings(self, encoded: tuple[int, str]) -> None:
         with self.cursor() as cursor:
             cursor.cursor.execute(
@@ -26,9 +25,11 @@ class SQLiteWriter(Writer):
                 list(encoded),
             )
 
-    def insert(self, model, columns: Sequence[str], batches: list[str]) -> None:
-        document = "[" + ",".join(batch[1:-1] for batch in batches if batch != "[]") + "]"
-        self._insert_json(model, columns, document)
+    def insert(self, model, columns: Sequence[str], rows: Iterable[tuple]) -> None:
+        with self.cursor() as cursor:
+            cursor.cursor.executemany(
+                f"INSERT INTO {self.tables[model]} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", rows
+            )
 
     def add(self, model, columns: Sequence[str], key_count: int, rows: list[tuple]) -> None:
         table = self.tables[model]

@@ -1,11 +1,11 @@
 """The one interface through which the import writes to the database, and reads back what it wrote.
 
-Each database has its own implementation (sqlite.py, postgres.py); writer_for() picks one. Rows are
-encoded for the database by encode_rows() and encode_readings(), which are pure and may run in the
-worker thread; everything else runs in the thread that owns the connection.
+Each database has its own implementation (sqlite.py, postgres.py); writer_for() picks one. Readings
+are encoded for the database by encode_readings(), which is pure and may run in the worker thread;
+everything else runs in the thread that owns the connection.
 """
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -18,7 +18,7 @@ from ..models import (
 from .groups import DayTotal, Group
 from .rows import Readings, as_readings
 
-# Rows as one database takes them in bulk: only the writer that encoded them reads them.
+# Readings as one database takes them in bulk: only the writer that encoded them reads them.
 Encoded = Any
 
 
@@ -45,10 +45,6 @@ class Writer(ABC):
     def encode_readings(self, customer_id: int, lines: list[str]) -> Encoded:
         """One customer's readings, given as 'timestamp,wh' lines, for write_readings()."""
 
-    @abstractmethod
-    def encode_rows(self, rows: list[tuple]) -> Encoded:
-        """Rows for insert()."""
-
     # Writing ------------------------------------------------------------------------------------
 
     @abstractmethod
@@ -56,24 +52,14 @@ class Writer(ABC):
         """Store one customer's encode_readings()."""
 
     @abstractmethod
-    def insert(self, model, columns: Sequence[str], batches: list[Encoded]) -> None:
-        """Insert several batches of encode_rows() into `model`'s table."""
+    def insert(self, model, columns: Sequence[str], rows: Iterable[tuple]) -> None:
+        """Insert rows into `model`'s table, each a value per column of `columns` as the column
+        stores it (dates as 'YYYY-MM-DD' text, binary values as bytes)."""
 
     @abstractmethod
     def add(self, model, columns: Sequence[str], key_count: int, rows: list[tuple]) -> None:
         """Add rows to summed rows: where a row's key (its first `key_count` columns) is stored, its
         other columns are added to the stored ones; otherwise it is inserted. A key may repeat."""
-
-    def insert_binary(self, model, columns: Sequence[str], rows: list[tuple]) -> None:
-        """Insert rows that hold binary values, which JSON cannot carry, each value as the column
-        stores it (dates as 'YYYY-MM-DD' text): through the driver's executemany."""
-        placeholders = ", ".join(["%s"] * len(columns))
-        with self.cursor() as cursor:
-            cursor.executemany(
-                f"INSERT INTO {self.tables[model]} ({', '.join(columns)}) "
-                f"VALUES ({placeholders})",
-                rows,
-            )
 
     def refresh_statistics(self) -> None:
         """Tell the query planner what the import changed, before the pages ask."""

@@ -41,16 +41,14 @@ def test_it_stores_readings_of_several_customers_and_reads_each_back_as_written(
     assert Reading.objects.count() == 3
 
 
-def test_it_inserts_several_batches_of_rows_in_one_call_each_column_in_its_place():
+def test_it_inserts_rows_each_column_in_its_place():
     customer = CustomerFactory()
-    batches = [
-        with_customer(customer.pk, [DailyRow("2016-07-15", 150.0, 48, 9.5, "2016-07-15 12:00:00", 1.25)]),
-        [],  # a file with no days, between two with days
-        with_customer(customer.pk, [DailyRow("2016-07-16", 160.0, 7, 9.0, "2016-07-16 00:30:00", None)]),
-    ]
+    rows = with_customer(customer.pk, [DailyRow("2016-07-15", 150.0, 48, 9.5, "2016-07-15 12:00:00", 1.25),
+                                       DailyRow("2016-07-16", 160.0, 7, 9.0, "2016-07-16 00:30:00", None)])
     with transaction.atomic(), writer_for(connection) as writer:
-        writer.insert(DailyConsumption, DAILY_COLUMNS, [writer.encode_rows(rows) for rows in batches])
-        writer.insert(ProfileMonth, PROFILE_COLUMNS, [writer.encode_rows([(customer.pk, "2016-07-01", True, 47, 2.5, 3)])])
+        writer.insert(DailyConsumption, DAILY_COLUMNS, iter(rows))  # any iterable
+        writer.insert(ProfileMonth, PROFILE_COLUMNS, [(customer.pk, "2016-07-01", True, 47, 2.5, 3)])
+        writer.insert(ProfileMonth, PROFILE_COLUMNS, [])
     assert [
         (str(day.date), day.wh, day.readings, day.peak_wh, str(day.peak_at), day.base_wh)
         for day in DailyConsumption.objects.order_by("date")
@@ -63,7 +61,7 @@ def test_it_inserts_several_batches_of_rows_in_one_call_each_column_in_its_place
 def test_it_inserts_rows_holding_binary_values_byte_for_byte():
     row = BucketTotalsRow("a", "t", "week", "2016-07-11", 3, b"\x00\x01\\\xff" * 3)
     with transaction.atomic(), writer_for(connection) as writer:
-        writer.insert_binary(GroupBucketTotals, BucketTotalsRow._fields, [row, row._replace(tariff="u", wh=b"")])
+        writer.insert(GroupBucketTotals, BucketTotalsRow._fields, [row, row._replace(tariff="u", wh=b"")])
     assert sorted((total.tariff, total.period, total.count, bytes(total.wh)) for total in GroupBucketTotals.objects.all()) == [
         ("t", date(2016, 7, 11), 3, b"\x00\x01\\\xff" * 3), ("u", date(2016, 7, 11), 3, b"")]
 
