@@ -105,15 +105,16 @@ class ProfileMonth(models.Model):
     """One customer's readings in one month, summed per half-hour slot of weekdays or of weekends.
 
     Average daily profiles of a whole area's customers come from here instead of their readings.
+    The slots' values are arrays in one row (consumption.packed), slot 0 (00:00) to 47 (23:30): a
+    page or the import reads a month in one row, where a row per slot made 48.
     """
 
-    pk = models.CompositePrimaryKey("customer", "month", "weekend", "slot")
+    pk = models.CompositePrimaryKey("customer", "month", "weekend")
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, db_index=False, db_constraint=False)
     month = models.DateField(help_text="first day of the month")
     weekend = models.BooleanField()
-    slot = models.PositiveSmallIntegerField(help_text="half hour of the day: 0 is 00:00, 47 is 23:30")
-    wh = models.FloatField()
-    readings = models.PositiveIntegerField()
+    wh = models.BinaryField(help_text="Wh summed per slot, as little-endian float64 values")
+    readings = models.BinaryField(help_text="readings per slot, as little-endian int32 values")
 
     objects = ProfileMonthQuerySet.as_manager()
 

@@ -13,6 +13,14 @@ FLOAT64, INT32, INT64 = "d", "i", "q"
 NUMPY_TYPES = {FLOAT64: "<f8", INT32: "<i4", INT64: "<i8"}
 
 
+def pack(code: str, values) -> bytes:
+    """`values` (any iterable of numbers) stored as `code` values."""
+    packed = array(code, values)
+    if sys.byteorder == "big":
+        packed.byteswap()
+    return packed.tobytes()
+
+
 def unpack(code: str, data: bytes | memoryview) -> array:
     values = array(code)
     if values.itemsize != {FLOAT64: 8, INT32: 4, INT64: 8}[code]:

@@ -170,12 +170,8 @@ class ProfileMonthQuerySet(models.QuerySet):
         return self.filter(month__gte=first_month, month__lte=last_month)
 
     def profile_sums(self) -> "ProfileMonthQuerySet":
-        """Per customer, weekday/weekend and slot: total_wh and readings, for average profiles."""
-        return (
-            self.values("customer_id", "weekend", "slot")
-            .annotate(total_wh=Sum("wh"), readings=Sum("readings"))
-            .order_by()
-        )
+        """What statistics.average_profiles() sums, in month order so the sums add up the same way each time."""
+        return self.order_by("customer_id", "weekend", "month").values("customer_id", "weekend", "wh", "readings")
 
 
 class DayBlockQuerySet(models.QuerySet):

@@ -4,14 +4,15 @@ Pure computations, no database access. Readings are Wh per half hour, turned int
 `units`.
 """
 import statistics
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from operator import add
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
 import numpy
 
+from .packed import FLOAT64, INT32, unpack
 from .units import HALF_HOURS_PER_DAY, kw, kwh, slot
 
 EPOCH = datetime(1970, 1, 1)
@@ -216,17 +217,18 @@ Profile = dict[bool, list[float | None]]  # weekend? -> mean Wh per slot, None w
 def average_profiles(rows: Iterable[Mapping]) -> dict[int, Profile]:
     """Per customer, for weekdays (False) and weekends (True): the mean Wh in each half-hour slot.
 
-    `rows` hold customer_id, weekend, slot, total_wh and readings (ProfileMonthQuerySet.profile_sums).
+    `rows` are ProfileMonth rows: customer_id, weekend, and wh and readings per slot, packed.
     """
-    sums: dict[tuple[int, bool, int], list[float]] = defaultdict(lambda: [0.0, 0])
+    sums: dict[tuple[int, bool], tuple[list[float], list[int]]] = {}
     for row in rows:
-        total = sums[row["customer_id"], bool(row["weekend"]), row["slot"]]
-        total[0] += row["total_wh"]
-        total[1] += row["readings"]
+        wh, readings = sums.setdefault((row["customer_id"], bool(row["weekend"])),
+                                       ([0.0] * HALF_HOURS_PER_DAY, [0] * HALF_HOURS_PER_DAY))
+        wh[:] = map(add, wh, unpack(FLOAT64, row["wh"]))
+        readings[:] = map(add, readings, unpack(INT32, row["readings"]))
     profiles: dict[int, Profile] = {}
-    for (customer_id, weekend, index), (wh, count) in sums.items():
+    for (customer_id, weekend), (wh, readings) in sums.items():
         profile = profiles.setdefault(customer_id, empty_profile())
-        profile[weekend][index] = wh / count
+        profile[weekend] = [total / count if count else None for total, count in zip(wh, readings)]
     return profiles
 
 

@@ -31,7 +31,7 @@ from ..models import (
     Alert, AreaProfileMedian, AreaSeriesMedian, Customer, DailyConsumption, GroupAlertBlocks, GroupBucketTotals,
     GroupDaily, GroupPeakBlocks, GroupRunningTotals, ProfileMonth,
 )
-from ..packed import FLOAT64, INT64, NUMPY_TYPES
+from ..packed import FLOAT64, INT32, INT64, NUMPY_TYPES
 from ..queries import RUNNING_SUMS
 from ..statistics import MedianWindow
 from ..units import HALF_HOURS_PER_DAY, bucket_start
@@ -130,7 +130,9 @@ def _series_windows(area: str, writer: Writer) -> list[tuple]:
             windows.append((area, granularity, period.isoformat(), *MedianWindow.of(values)))
             for tariff in sorted(set(tariff_of_row[present])):
                 group = numpy.sort(summed[present & (tariff_of_row == tariff)]).astype("<f8")
-                totals.append(BucketTotalsRow(area, tariff, granularity, period.isoformat(), len(group), group.tobytes()))
+                totals.append(
+                    BucketTotalsRow(area, tariff, granularity, period.isoformat(), len(group), group.tobytes())
+                )
                 if len(totals) == TOTALS_BATCH:
                     _insert_totals(GroupBucketTotals, totals, writer)
                     totals = []
@@ -242,7 +244,8 @@ def _alert_blocks(area: str) -> list[AlertBlocksRow]:
             for higher in range(level, MAX_LEVEL + 1):
                 bitmaps[tariff, kind, block_key(higher, block_start(block_first_day, higher)), False] |= 1 << bit
     return [
-        AlertBlocksRow(area, tariff, kind, block, whole, customers.to_bytes((customers.bit_length() + 7) // 8, "little"))
+        AlertBlocksRow(area, tariff, kind, block, whole,
+                       customers.to_bytes((customers.bit_length() + 7) // 8, "little"))
         for (tariff, kind, block, whole), customers in sorted(bitmaps.items())
     ]
 
@@ -272,14 +275,11 @@ def _profile_windows_of(area: str, customers: dict[int, int], months: list[date]
     wh, readings = numpy.zeros(shape), numpy.zeros(shape, dtype=numpy.int32)
     rows = (
         ProfileMonth.objects.filter(customer__area=area, weekend=weekend)
-        .values_list("customer_id", _as_text("month"), "slot", "wh", "readings").order_by()
+        .values_list("customer_id", _as_text("month"), "wh", "readings").order_by()
     )
-    for chunk in _chunks(rows.iterator(chunk_size=BATCH)):
-        where = (
-            [customers[row[0]] for row in chunk], [month_index[row[1]] for row in chunk], [row[2] for row in chunk]
-        )
-        wh[where] = [row[3] for row in chunk]
-        readings[where] = [row[4] for row in chunk]
+    for customer_id, month, month_wh, month_readings in rows.iterator(chunk_size=BATCH):
+        wh[customers[customer_id], month_index[month]] = numpy.frombuffer(month_wh, NUMPY_TYPES[FLOAT64])
+        readings[customers[customer_id], month_index[month]] = numpy.frombuffer(month_readings, NUMPY_TYPES[INT32])
     windows = []
     for first in range(len(months)):  # each run of months first..last, its sums grown a month at a time
         summed_wh = numpy.zeros((shape[0], shape[2]))

@@ -11,6 +11,7 @@ from typing import NamedTuple
 
 from ..alerts import AlertRow
 from ..blocks import MAX_LEVEL, block_key
+from ..packed import FLOAT64, INT32, pack
 from ..parsing import timestamp_text
 from ..units import BASE_LOAD_READINGS, HALF_HOURS_PER_DAY, slot_of
 
@@ -30,13 +31,12 @@ class DailyRow(NamedTuple):
 
 
 class ProfileRow(NamedTuple):
-    """One customer's readings in one month, summed in one half-hour slot of weekdays or of weekends."""
+    """One customer's readings in one month, summed per half-hour slot of weekdays or of weekends."""
 
     month: str  # its first day
     weekend: bool
-    slot: int
-    wh: float
-    readings: int
+    wh: bytes  # per slot, packed FLOAT64
+    readings: bytes  # per slot, packed INT32
 
 
 class BlockRow(NamedTuple):
@@ -152,7 +152,7 @@ def block_rows(days: list[DailyRow]) -> list[BlockRow]:
 
 
 def profile_rows(readings: Readings) -> list[ProfileRow]:
-    """One row per month, weekday or weekend, and slot with readings; `readings` in time order."""
+    """One row per month and weekdays or weekends with readings; `readings` in time order."""
     timestamps, values = readings
     sums: dict[tuple[str, bool], tuple[list[float], list[int]]] = {}
     full_day = [1] * HALF_HOURS_PER_DAY
@@ -172,10 +172,8 @@ def profile_rows(readings: Readings) -> list[ProfileRow]:
                 counts[slot] += 1
         start = end
     return [
-        ProfileRow(month, weekend, slot, wh[slot], counts[slot])
+        ProfileRow(month, weekend, pack(FLOAT64, wh), pack(INT32, counts))
         for (month, weekend), (wh, counts) in sums.items()
-        for slot in range(HALF_HOURS_PER_DAY)
-        if counts[slot]
     ]
 
 

@@ -5,19 +5,24 @@ from django.db import migrations, models
 
 
 def fill_from_readings(apps, schema_editor):
-    """Databases imported before this table existed: their unchanged files would never fill it."""
-    from consumption.imports.rows import as_readings, profile_rows
+    """Databases imported before this table existed: their unchanged files would never fill it.
 
+    Summed here rather than by the import's code, whose rows have had another shape since (0020).
+    """
     Customer = apps.get_model("consumption", "Customer")
     Reading = apps.get_model("consumption", "Reading")
     ProfileMonth = apps.get_model("consumption", "ProfileMonth")
     for customer_id in Customer.objects.filter(readings_count__gt=0).values_list("id", flat=True):
-        rows = Reading.objects.filter(customer_id=customer_id).order_by("timestamp").values_list("timestamp", "wh")
-        # Field by field: the historical model has the fields of this migration, whatever ProfileRow has since.
+        sums = {}
+        readings = Reading.objects.filter(customer_id=customer_id).order_by("timestamp")
+        for timestamp, wh in readings.values_list("timestamp", "wh"):
+            slot = timestamp.hour * 2 + timestamp.minute // 30
+            total = sums.setdefault((timestamp.date().replace(day=1), timestamp.weekday() >= 5, slot), [0.0, 0])
+            total[0] += wh
+            total[1] += 1
         ProfileMonth.objects.bulk_create(
-            ProfileMonth(customer_id=customer_id, month=row.month, weekend=row.weekend, slot=row.slot, wh=row.wh,
-                         readings=row.readings)
-            for row in profile_rows(as_readings(rows))
+            ProfileMonth(customer_id=customer_id, month=month, weekend=weekend, slot=slot, wh=wh, readings=readings)
+            for (month, weekend, slot), (wh, readings) in sums.items()
         )
 
 

@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from consumption import statistics as stats
+from consumption.packed import FLOAT64, INT32, pack
 
 
 def test_it_computes_every_statistic_from_period_totals():
@@ -61,11 +62,13 @@ def test_it_has_no_medians_without_peers():
 
 
 def test_it_averages_profiles_slot_by_slot_and_splits_weekends():
-    rows = [
-        {"customer_id": 1, "weekend": False, "slot": 0, "total_wh": 300, "readings": 3},
-        {"customer_id": 1, "weekend": 1, "slot": 47, "total_wh": 50, "readings": 2},
-        {"customer_id": 1, "weekend": False, "slot": 0, "total_wh": 500, "readings": 1},  # another month's
-    ]
+    def month(weekend, slot: int, wh: float, readings: int) -> dict:  # a ProfileMonth row with one slot's readings
+        slots = [0] * 48
+        slots[slot] = readings
+        wh_slots = [wh if n == slot else 0.0 for n in range(48)]
+        return {"customer_id": 1, "weekend": weekend, "wh": pack(FLOAT64, wh_slots), "readings": pack(INT32, slots)}
+
+    rows = [month(False, 0, 300, 3), month(1, 47, 50, 2), month(False, 0, 500, 1)]  # the last another month's
     profile = stats.average_profiles(rows)[1]
     assert profile[False][0] == 200
     assert profile[True][47] == 25
