@@ -9,6 +9,8 @@ from django.db.models import Count, F, Sum
 from .imports.medians import rebuild_area_aggregates
 from .imports.rows import as_readings, block_rows, daily_rows, history, profile_rows
 from .imports.writer import writer_for
+from .packed import FLOAT64, INT32, pack
+from .units import HALF_HOURS_PER_DAY, slot
 from .models import (
     AreaProfileMedian, AreaSeriesMedian, Customer, DailyConsumption, DayBlock, GroupBucketTotals, GroupDaily,
     GroupAlertBlocks, GroupHalfHour, GroupPeakBlocks, GroupRunningTotals, ProfileMonth, Reading,
@@ -40,12 +42,16 @@ def rebuild_aggregates() -> None:
         .values("area", "tariff", "date", "wh", "readings", "customers")
         .order_by()
     )
+    half_hours: dict[tuple, tuple[list[float], list[int]]] = {}
+    for row in (Reading.objects.values("timestamp", area=F("customer__area"), tariff=F("customer__tariff"))
+                .annotate(wh=Sum("wh"), readings=Count("timestamp")).order_by()):
+        wh, readings = half_hours.setdefault((row["area"], row["tariff"], row["timestamp"].date()),
+                                             ([0.0] * HALF_HOURS_PER_DAY, [0] * HALF_HOURS_PER_DAY))
+        index = slot(row["timestamp"].hour, row["timestamp"].minute)
+        wh[index], readings[index] = row["wh"], row["readings"]
     GroupHalfHour.objects.bulk_create(
-        GroupHalfHour(**row)
-        for row in Reading.objects.values("timestamp", area=F("customer__area"), tariff=F("customer__tariff"))
-        .annotate(wh=Sum("wh"), readings=Count("timestamp"))
-        .values("area", "tariff", "timestamp", "wh", "readings")
-        .order_by()
+        GroupHalfHour(area=area, tariff=tariff, date=day, wh=pack(FLOAT64, wh), readings=pack(INT32, readings))
+        for (area, tariff, day), (wh, readings) in half_hours.items()
     )
     AreaSeriesMedian.objects.all().delete()
     AreaProfileMedian.objects.all().delete()

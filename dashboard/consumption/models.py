@@ -273,23 +273,18 @@ class GroupAlertBlocks(models.Model):
 
 
 class GroupHalfHour(models.Model):
-    """All customers of one area and tariff in one half hour: the source of combined peak demand."""
+    """All customers of one area and tariff on one day, half hour by half hour: the source of
+    combined peak demand. The day's half hours are arrays in one row (consumption.packed), slot 0
+    (00:00) to 47 (23:30); a half hour without readings holds 0 and 0."""
 
-    pk = models.CompositePrimaryKey("area", "tariff", "timestamp")
+    pk = models.CompositePrimaryKey("area", "tariff", "date")
     area = models.CharField(max_length=100)
     tariff = models.CharField(max_length=100)
-    timestamp = models.DateTimeField()
-    wh = models.FloatField()
-    readings = models.IntegerField()
+    date = models.DateField()
+    wh = models.BinaryField(help_text="Wh per half hour, as little-endian float64 values")
+    readings = models.BinaryField(help_text="readings per half hour, as little-endian int32 values")
 
     objects = GroupHalfHourQuerySet.as_manager()
-
-    class Meta:
-        indexes = [
-            # Covers peak(): SQLite sums the groups' half hours in timestamp order, streaming,
-            # instead of building a temporary B-tree to group them.
-            models.Index(fields=["timestamp", "area", "tariff", "wh"], name="grouphalfhour_by_time"),
-        ]
 
 
 class ImportRun(models.Model):

@@ -20,6 +20,7 @@ from django.db.models.functions import TruncMonth, TruncWeek
 from .blocks import MAX_LEVEL, block_key, block_start, split_period
 from .packed import FLOAT64, INT32, INT64, NUMPY_TYPES
 from .statistics import MedianWindow
+from .units import HALF_HOUR
 
 
 class CustomerQuerySet(models.QuerySet):
@@ -378,13 +379,30 @@ class GroupHalfHourQuerySet(models.QuerySet):
         return _for_groups(self, areas, tariffs)
 
     def for_period(self, start: date | None, end: date | None) -> "GroupHalfHourQuerySet":
-        """The half hours starting on the days `start` to `end`, both inclusive; None leaves that side open."""
-        return self.filter(_starting_on_days("timestamp", start, end))
+        """The days `start` to `end`, both inclusive; None leaves that side open."""
+        return self.filter(_on_days("date", start, end))
 
     def highest(self, count: int) -> list[dict]:
-        """The `count` half hours with the largest combined Wh of these groups, as {"timestamp", "wh"},
-        earliest first on a tie."""
-        return list(self.values("timestamp").annotate(wh=Sum("wh")).order_by("-wh", "timestamp")[:count])
+        """The `count` half hours with readings with the largest combined Wh of these groups, as
+        {"timestamp", "wh"}, earliest first on a tie."""
+        days: dict[date, list] = {}
+        for day, wh, readings in self.values_list("date", "wh", "readings").order_by("date", "area", "tariff"):
+            sums = days.setdefault(day, [0.0, 0])
+            sums[0] = sums[0] + numpy.frombuffer(wh, NUMPY_TYPES[FLOAT64])
+            sums[1] = sums[1] + numpy.frombuffer(readings, NUMPY_TYPES[INT32])
+        if not days:
+            return []
+        ordered = sorted(days)
+        wh = numpy.concatenate([days[day][0] for day in ordered])
+        with_readings = numpy.flatnonzero(numpy.concatenate([days[day][1] for day in ordered]) > 0)
+        # The largest first; on a tie the earlier, whose index in time order is the smaller.
+        top = with_readings[numpy.lexsort((with_readings, -wh[with_readings]))][:count]
+        slots = len(days[ordered[0]][0])
+        return [
+            {"timestamp": datetime.combine(ordered[index // slots], time.min) + HALF_HOUR * int(index % slots),
+             "wh": float(wh[index])}
+            for index in top
+        ]
 
 
 def _for_groups(rows: models.QuerySet, areas: list[str], tariffs: list[str]) -> models.QuerySet:

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from operator import add, neg
 from typing import NamedTuple
 
+from ..units import HALF_HOURS_PER_DAY, slot_of
 from .rows import DailyRow, Readings
 
 
@@ -26,11 +27,13 @@ class DayTotal(NamedTuple):
 
 
 class GroupHalfHourRow(NamedTuple):
+    """A change to one group's half hours of one day, slot by slot (GroupHalfHour's arrays, unpacked)."""
+
     area: str
     tariff: str
-    timestamp: str
-    wh: float
-    readings: int
+    date: str
+    wh: list[float]
+    readings: list[int]
 
 
 class GroupDailyRow(NamedTuple):
@@ -97,11 +100,18 @@ class GroupSums:
             sums = merged.setdefault(timestamp, [0.0, 0])
             sums[0] += wh
             sums[1] += readings
-        return [
-            GroupHalfHourRow(*self.group, timestamp, wh, readings)
-            for timestamp, (wh, readings) in merged.items()
-            if readings or wh
-        ]
+        days: dict[str, GroupHalfHourRow] = {}
+        for timestamp, (wh, readings) in merged.items():
+            if readings or wh:
+                date = timestamp[:10]
+                day = days.get(date)
+                if day is None:
+                    day = days[date] = GroupHalfHourRow(
+                        *self.group, date, [0.0] * HALF_HOURS_PER_DAY, [0] * HALF_HOURS_PER_DAY
+                    )
+                slot = slot_of(timestamp)
+                day.wh[slot], day.readings[slot] = wh, readings
+        return list(days.values())
 
     def daily_rows(self) -> list[GroupDailyRow]:
         return [

@@ -5,11 +5,13 @@ rows of recent files, the rows of the groups summed so far, and each file's reco
 its rejected and superseded rows, the customer it is now the source of).
 """
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import chain, groupby
+from operator import add, itemgetter
 
 from ..models import (
     Alert, Customer, DailyConsumption, DayBlock, GroupDaily, GroupHalfHour, ImportFile, ProfileMonth, RejectedRow, SupersededReading,
 )
+from ..packed import FLOAT64, INT32, pack, unpack
 from ..parsing import Rejected, Superseded
 from .groups import KEY_FIELDS, Group, GroupDailyRow, GroupHalfHourRow, GroupSums
 from .prepare import CustomerTables
@@ -29,7 +31,7 @@ class Limits:
     """How much is held before it is written: memory stays bounded whatever the folder's size."""
 
     files: int = 50  # files whose daily, profile, block and alert rows are held
-    group_rows: int = 50_000  # checked after each file, so one group's rows may go past it
+    group_rows: int = 5_000  # group-days of half hours; checked after each file, so one group's may go past it
     records: int = 500  # files whose records are held
     record_rows: int = 20_000  # rejected and superseded rows held
 
@@ -83,7 +85,7 @@ class HeldRows:
             for (model, columns), files in zip(CUSTOMER_TABLES, zip(*self.customer_tables)):
                 writer.insert(model, columns, chain.from_iterable(files))
         if self.group_half_hours:
-            writer.add(GroupHalfHour, GroupHalfHourRow._fields, KEY_FIELDS, self.group_half_hours)
+            _add_half_hours(writer, self.group_half_hours)
         if self.group_days:
             writer.add(GroupDaily, GroupDailyRow._fields, KEY_FIELDS, self.group_days)
         if self.shrunk_groups:
@@ -92,6 +94,39 @@ class HeldRows:
         self.customer_tables = []
         self.group_half_hours, self.group_days = [], []
         self.shrunk_groups, self.records, self.record_rows = set(), [], 0
+
+
+def _add_half_hours(writer: Writer, changes: list[GroupHalfHourRow]) -> None:
+    """Add changes to the groups' half hours: the stored arrays of the days changed are read, added
+    to, and written back; a half hour left without readings goes back to 0 and 0, and a day with
+    none at all is deleted. (Neither database adds arrays in SQL.)"""
+    days: dict[tuple[str, str, str], GroupHalfHourRow] = {}
+    for change in changes:  # a group may have been held more than once since the last write
+        key = (change.area, change.tariff, change.date)
+        if key in days:
+            days[key] = change._replace(wh=list(map(add, days[key].wh, change.wh)),
+                                        readings=list(map(add, days[key].readings, change.readings)))
+        else:
+            days[key] = change
+    stored_keys = []
+    for (area, tariff), group_days in groupby(sorted(days), key=itemgetter(0, 1)):
+        dates = [date for _, _, date in group_days]
+        for date, (wh, readings) in writer.stored_half_hours(area, tariff, dates[0], dates[-1]).items():
+            change = days.get((area, tariff, date))
+            if change is not None:
+                stored_keys.append((area, tariff, date))
+                days[area, tariff, date] = change._replace(
+                    wh=list(map(add, unpack(FLOAT64, wh), change.wh)),
+                    readings=list(map(add, unpack(INT32, readings), change.readings)),
+                )
+    writer.delete_group_days(GroupHalfHour, stored_keys)
+    rows = []
+    for day in days.values():
+        if any(count > 0 for count in day.readings):
+            wh = [total if count > 0 else 0.0 for total, count in zip(day.wh, day.readings)]
+            readings = [max(count, 0) for count in day.readings]
+            rows.append((day.area, day.tariff, day.date, pack(FLOAT64, wh), pack(INT32, readings)))
+    writer.insert(GroupHalfHour, GroupHalfHourRow._fields, rows)
 
 
 def _write_records(writer: Writer, held: list[FileRecord]) -> None:

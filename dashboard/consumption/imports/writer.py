@@ -106,12 +106,26 @@ class Writer(ABC):
                 cursor.execute(f"DELETE FROM {self.tables[model]} WHERE customer_id = %s", [customer_id])
 
     def delete_empty_group_rows(self, groups: list[Group]) -> None:
-        """Group rows left with no readings once readings were taken out of these groups."""
+        """Daily group rows left with no readings once readings were taken out of these groups."""
         with self.cursor() as cursor:
-            for model in (GroupHalfHour, GroupDaily):
-                cursor.executemany(
-                    f"DELETE FROM {self.tables[model]} WHERE area = %s AND tariff = %s AND readings <= 0", groups
-                )
+            cursor.executemany(
+                f"DELETE FROM {self.tables[GroupDaily]} WHERE area = %s AND tariff = %s AND readings <= 0", groups
+            )
+
+    def stored_half_hours(self, area: str, tariff: str, first: str, last: str) -> dict[str, tuple[bytes, bytes]]:
+        """One group's GroupHalfHour arrays (Wh, readings) of the days `first` to `last`, by day."""
+        with self.cursor() as cursor:
+            cursor.execute(
+                f"SELECT date, wh, readings FROM {self.tables[GroupHalfHour]} "
+                "WHERE area = %s AND tariff = %s AND date BETWEEN %s AND %s",
+                [area, tariff, first, last],
+            )
+            return {str(date): (wh, readings) for date, wh, readings in cursor.fetchall()}
+
+    def delete_group_days(self, model, keys: list[tuple[str, str, str]]) -> None:
+        """The rows of `model`, a group table keyed by area, tariff and date, of these keys."""
+        with self.cursor() as cursor:
+            cursor.executemany(f"DELETE FROM {self.tables[model]} WHERE area = %s AND tariff = %s AND date = %s", keys)
 
 
 def writer_for(connection: BaseDatabaseWrapper) -> Writer:

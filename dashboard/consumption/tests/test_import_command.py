@@ -85,7 +85,7 @@ def database_state() -> dict:
         "readings": readings(),
         "daily": sorted(DailyConsumption.objects.values_list()),
         "group_daily": sorted(GroupDaily.objects.values_list()),
-        "group_half_hour": sorted(GroupHalfHour.objects.values_list()),
+        "group_half_hour": stored_half_hours(),
         "profile_month": sorted((*row[:3], bytes(row[3]), bytes(row[4])) for row in ProfileMonth.objects.values_list()),
         "day_blocks": sorted(DayBlock.objects.values_list()),
         "area_series_medians": sorted(AreaSeriesMedian.objects.values_list()),
@@ -96,6 +96,16 @@ def database_state() -> dict:
         ),
         "group_peak_blocks": sorted((*row[:3], bytes(row[3])) for row in GroupPeakBlocks.objects.values_list()),
         "group_alert_blocks": sorted((*row[:5], bytes(row[5])) for row in GroupAlertBlocks.objects.values_list()),
+    }
+
+
+def stored_half_hours() -> dict[tuple[str, str, str], list]:
+    """GroupHalfHour's arrays as [Wh, readings] per group and half hour with readings."""
+    return {
+        (row.area, row.tariff, f"{row.date.isoformat()} {slot // 2:02d}:{slot % 2 * 30:02d}:00"): [wh, readings]
+        for row in GroupHalfHour.objects.all()
+        for slot, (wh, readings) in enumerate(zip(unpack(FLOAT64, row.wh), unpack(INT32, row.readings)))
+        if readings
     }
 
 
@@ -133,10 +143,7 @@ def assert_aggregates_match_readings() -> None:
     assert {
         (g.area, g.tariff, g.date.isoformat()): [g.wh, g.readings, g.customers] for g in GroupDaily.objects.all()
     } == dict(group_daily)
-    assert {
-        (g.area, g.tariff, as_text(g.timestamp)): [g.wh, g.readings]
-        for g in GroupHalfHour.objects.all()
-    } == dict(group_half_hour)
+    assert stored_half_hours() == dict(group_half_hour)
     profiles: dict = defaultdict(lambda: [0.0, 0])
     for (customer_id, ts), wh in readings().items():
         weekend = datetime.fromisoformat(ts).weekday() >= 5
@@ -636,7 +643,7 @@ def test_real_data_imports_every_reading_and_supersedes_116_duplicates(smap_dir)
     assert actual_daily == dict(expected_daily)
     group_total = sum(GroupDaily.objects.values_list("wh", flat=True))
     assert group_total == sum(expected_customer.values())
-    assert sum(GroupHalfHour.objects.values_list("readings", flat=True)) == 489_600
+    assert sum(readings for _, readings in stored_half_hours().values()) == 489_600
 
 
 def test_rebuilding_the_aggregates_from_readings_gives_what_the_import_kept(data_dir):
@@ -1222,6 +1229,26 @@ def test_monthly_profiles_go_back_to_a_row_per_slot_on_a_clustered_table_and_com
         migrate_to_latest()
     assert sorted((*row[:3], bytes(row[3]), bytes(row[4])) for row in ProfileMonth.objects.values_list()) == packed
     assert len(packed) == 3
+
+
+def test_group_half_hours_go_back_to_a_row_per_half_hour_and_come_again(data_dir):
+    """0021 packs GroupHalfHour's half hours of a day into one row; going back unpacks those with readings."""
+    run_import(data_dir(CUSTOMERS, {
+        "3000.csv": readings_csv(("2016-07-15 00:00:00", "1.5"), ("2016-07-15 23:30:00", "2.5")),
+        "3001.csv": readings_csv(("2016-07-15 00:00:00", "3.0"), ("2016-07-16 12:00:00", "4.0")),
+    }))
+    packed = stored_half_hours()
+    try:
+        apps = migrate_to("0020_profile_month_packed")
+        model = apps.get_model("consumption", "GroupHalfHour")
+        rows = model.objects.values_list("area", "tariff", "timestamp", "wh", "readings")
+        assert {(area, tariff, as_text(ts)): [wh, readings] for area, tariff, ts, wh, readings in rows} == packed
+    finally:
+        migrate_to_latest()
+    assert stored_half_hours() == packed == {
+        ("a1", "t1", "2016-07-15 00:00:00"): [1.5, 1], ("a1", "t1", "2016-07-15 23:30:00"): [2.5, 1],
+        ("a1", "t2", "2016-07-15 00:00:00"): [3.0, 1], ("a1", "t2", "2016-07-16 12:00:00"): [4.0, 1],
+    }
 
 
 def clustered_on_sqlite(table: str) -> bool:

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from consumption.packed import FLOAT64, INT32, unpack
 from consumption.sample_data import generate_sample_data
 
 MANAGE = Path(__file__).resolve().parents[2] / "manage.py"
@@ -109,10 +110,12 @@ def database_state(db: ScratchDatabase) -> dict:
             )
         },
         "group_half_hour": {
-            (area, tariff, text(ts)): (wh, readings)
-            for area, tariff, ts, wh, readings in db.rows(
-                "SELECT area, tariff, timestamp, wh, readings FROM consumption_grouphalfhour"
+            (area, tariff, f"{text(day)} {slot // 2:02d}:{slot % 2 * 30:02d}:00"): (wh, readings)
+            for area, tariff, day, day_wh, day_readings in db.rows(
+                "SELECT area, tariff, date, wh, readings FROM consumption_grouphalfhour"
             )
+            for slot, (wh, readings) in enumerate(zip(unpack(FLOAT64, day_wh), unpack(INT32, day_readings)))
+            if readings
         },
     }
 
@@ -124,7 +127,7 @@ def fingerprint(db: ScratchDatabase) -> list[tuple]:
         for table, column in [
             ("consumption_reading", "wh"), ("consumption_customer", "total_wh + readings_count + days_with_data"),
             ("consumption_dailyconsumption", "wh + readings"), ("consumption_groupdaily", "wh + readings + customers"),
-            ("consumption_grouphalfhour", "wh + readings"), ("consumption_rejectedrow", "line_number"),
+            ("consumption_grouphalfhour", "length(wh) + length(readings)"), ("consumption_rejectedrow", "line_number"),
             ("consumption_supersededreading", "superseded_wh"),
         ]
     ]

@@ -11,6 +11,7 @@ import pytest
 
 from consumption.imports import Limits, import_data
 from consumption.models import Customer, GroupDaily, GroupHalfHour
+from consumption.packed import FLOAT64, INT32, unpack
 
 from .test_import_command import assert_aggregates_match_readings, day, readings_csv, unreadable
 
@@ -71,4 +72,7 @@ def test_random_import_sequences_keep_the_aggregates_in_step(data_dir, monkeypat
         groups.update({customer.pk: (customer.area, customer.tariff) for customer in Customer.objects.all()})
         assert_aggregates_match_readings()
         assert not GroupDaily.objects.filter(readings__lte=0).exists()
-        assert not GroupHalfHour.objects.filter(readings__lte=0).exists()
+        for day in GroupHalfHour.objects.all():  # no day without readings, no half hour with fewer than none
+            readings, wh = unpack(INT32, day.readings), unpack(FLOAT64, day.wh)
+            assert max(readings) > 0 and min(readings) >= 0
+            assert all(total == 0.0 for total, count in zip(wh, readings) if count == 0)

@@ -22,7 +22,7 @@ PERIODS = {
     (date.min, date.max): DAYS,  # the calendar's own ends
 }
 # Rows per day in each model, for one customer.
-MODELS = {DailyConsumption: 1, GroupDaily: 1, Reading: 48, GroupHalfHour: 48}
+MODELS = {DailyConsumption: 1, GroupDaily: 1, Reading: 48, GroupHalfHour: 1}
 
 
 @pytest.fixture
