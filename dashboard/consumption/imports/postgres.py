@@ -3,12 +3,29 @@
 The readings' COPY stays open from one customer's file to the next, so the server reads one stream
 instead of waiting on a round trip per file; flush() ends it before any other statement, and an
 error ends it with that error so the transaction rolls back.
+
+Readings go in COPY's binary format, made whole by numpy, when the meters' zone is UTC: the server
+then parses no text, a quarter of its work on them. In another zone the server must read each naive
+timestamp in the session's zone, as text.
 """
 from collections.abc import Iterable, Sequence
 from contextlib import ExitStack
 
+import numpy
+
 from ..models import Alert, Customer, DailyConsumption, DayBlock, Reading
+from ..parsing import ParsedReadings
 from .writer import Writer
+
+UTC_ZONES = {"UTC", "Etc/UTC"}
+# A binary COPY row of (customer_id, timestamp, wh): the field count, then each field's length and value.
+BINARY_ROW = numpy.dtype([
+    ("fields", ">i2"), ("customer_length", ">i4"), ("customer", ">i4"), ("timestamp_length", ">i4"),
+    ("timestamp", ">i8"), ("wh_length", ">i4"), ("wh", ">f8"),
+])
+BINARY_EPOCH = numpy.datetime64("2000-01-01T00:00:00", "us")  # of PostgreSQL's timestamps, in µs
+BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # the signature, no flags, no extension
+BINARY_TRAILER = b"\xff\xff"
 
 
 class PostgresWriter(Writer):
@@ -16,22 +33,34 @@ class PostgresWriter(Writer):
         super().__init__(connection)
         self._copy_stack = ExitStack()
         self._readings_copy = None
+        self.binary = connection.timezone_name in UTC_ZONES
 
-    def encode_readings(self, customer_id: int, lines: list[str]) -> str:
-        # COPY's text format, built with whole-string operations, never a format per row.
-        prefix = f"{customer_id}\t"
-        return prefix + f"\n{prefix}".join(lines).replace(",", "\t") + "\n"
+    def encode_readings(self, customer_id: int, readings: ParsedReadings) -> bytes | str:
+        if not self.binary:  # COPY's text format, built with whole-string operations, never a format per row
+            prefix = f"{customer_id}\t"
+            return prefix + f"\n{prefix}".join(readings.lines()).replace(",", "\t") + "\n"
+        rows = numpy.empty(len(readings.timestamps), BINARY_ROW)
+        rows["fields"], rows["customer_length"], rows["timestamp_length"], rows["wh_length"] = 3, 4, 8, 8
+        rows["customer"] = customer_id
+        rows["timestamp"] = (numpy.array(readings.timestamps, dtype="datetime64[us]") - BINARY_EPOCH).astype(numpy.int64)
+        rows["wh"] = readings.values
+        return rows.tobytes()
 
     def write_readings(self, encoded: str) -> None:
         if self._readings_copy is None:
             cursor = self._copy_stack.enter_context(self.connection.cursor())
+            binary = " (FORMAT BINARY)" if self.binary else ""
             self._readings_copy = self._copy_stack.enter_context(
-                cursor.cursor.copy(f"COPY {self.tables[Reading]} (customer_id, timestamp, wh) FROM STDIN")
+                cursor.cursor.copy(f"COPY {self.tables[Reading]} (customer_id, timestamp, wh) FROM STDIN{binary}")
             )
+            if self.binary:
+                self._readings_copy.write(BINARY_HEADER)
         self._readings_copy.write(encoded)
 
     def flush(self) -> None:
         if self._readings_copy is not None:
+            if self.binary:
+                self._readings_copy.write(BINARY_TRAILER)
             self._readings_copy = None
             self._copy_stack.close()
 

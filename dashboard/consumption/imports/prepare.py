@@ -50,7 +50,7 @@ def prepare(customer_id: int, path: Path, known_sha256: str | None, on_duplicate
         file.days = daily_rows(readings)
         file.history = history(readings, file.days)
         if readings.timestamps:
-            file.encoded_readings = writer.encode_readings(customer_id, outcome.lines())
+            file.encoded_readings = writer.encode_readings(customer_id, outcome)
         found = find_alerts(readings, file.days, thresholds, len(outcome.rejected),
                             [duplicate.timestamp for duplicate in outcome.superseded])
         file.tables = CustomerTables(

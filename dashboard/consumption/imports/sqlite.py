@@ -9,13 +9,14 @@ import json
 from collections.abc import Iterable, Sequence
 
 from ..models import Reading
+from ..parsing import ParsedReadings
 from .writer import Writer
 
 
 class SQLiteWriter(Writer):
-    def encode_readings(self, customer_id: int, lines: list[str]) -> tuple[int, str]:
+    def encode_readings(self, customer_id: int, readings: ParsedReadings) -> tuple[int, str]:
         # '[["timestamp",wh],...]' built with whole-string operations, never a format per row.
-        return customer_id, '[["' + "\n".join(lines).replace(",", '",').replace("\n", '],["') + "]]"
+        return customer_id, '[["' + "\n".join(readings.lines()).replace(",", '",').replace("\n", '],["') + "]]"
 
     def write_readings(self, encoded: tuple[int, str]) -> None:
         with self.cursor() as cursor:

@@ -15,6 +15,7 @@ from ..models import (
     Alert, AreaProfileMedian, AreaSeriesMedian, DailyConsumption, DayBlock, GroupAlertBlocks, GroupBucketTotals,
     GroupDaily, GroupHalfHour, GroupPeakBlocks, GroupRunningTotals, ProfileMonth, Reading,
 )
+from ..parsing import ParsedReadings
 from .groups import DayTotal, Group
 from .rows import Readings, as_readings
 
@@ -42,8 +43,8 @@ class Writer(ABC):
     # Encoding: pure, thread-safe ---------------------------------------------------------------
 
     @abstractmethod
-    def encode_readings(self, customer_id: int, lines: list[str]) -> Encoded:
-        """One customer's readings, given as 'timestamp,wh' lines, for write_readings()."""
+    def encode_readings(self, customer_id: int, readings: ParsedReadings) -> Encoded:
+        """One customer's readings, as parsed, for write_readings()."""
 
     # Writing ------------------------------------------------------------------------------------
 

@@ -1,14 +1,18 @@
 """The import's writer: one interface, tested here on whichever database the suite runs against
 (SQLite's and PostgreSQL's implementations each pass the same checks), plus each one's own."""
+import math
+import struct
 from datetime import date
 
 import pytest
 from django.db import connection, transaction
+from django.test import override_settings
 
 from consumption.imports.groups import GroupDailyRow
 from consumption.imports.postgres import PostgresWriter
 from consumption.imports.rows import DAILY_COLUMNS, PROFILE_COLUMNS, DailyRow, Readings, with_customer
 from consumption.imports.sqlite import SQLiteWriter
+from consumption.parsing import ParsedReadings
 from consumption.imports.writer import writer_for
 from consumption.imports.medians import AlertBlocksRow, BucketTotalsRow, PeakBlocksRow, RunningTotalsRow
 from consumption.models import (
@@ -31,8 +35,8 @@ def test_it_is_the_writer_of_the_database_in_use():
 def test_it_stores_readings_of_several_customers_and_reads_each_back_as_written():
     first, second = CustomerFactory(), CustomerFactory()
     with transaction.atomic(), writer_for(connection) as writer:
-        writer.write_readings(writer.encode_readings(first.pk, ["2016-07-15 00:30:00,1.5", "2016-07-15 00:00:00,0.1"]))
-        writer.write_readings(writer.encode_readings(second.pk, ["0002-01-01 23:30:00,1e-07"]))
+        writer.write_readings(writer.encode_readings(first.pk, parsed("2016-07-15 00:30:00,1.5", "2016-07-15 00:00:00,0.1")))
+        writer.write_readings(writer.encode_readings(second.pk, parsed("0002-01-01 23:30:00,1e-07")))
         # Read back while the readings may still be streaming: the writer ends what it left open.
         assert writer.stored_readings(first.pk) == Readings(
             ["2016-07-15 00:00:00", "2016-07-15 00:30:00"], [0.1, 1.5]
@@ -77,11 +81,11 @@ def test_each_group_table_row_names_every_column_of_its_table(row_type, model):
 def test_readings_stream_again_after_other_statements_and_are_kept_when_the_writer_closes():
     first, second = CustomerFactory(), CustomerFactory()
     with transaction.atomic(), writer_for(connection) as writer:
-        writer.write_readings(writer.encode_readings(first.pk, ["2016-07-15 00:00:00,1"]))
+        writer.write_readings(writer.encode_readings(first.pk, parsed("2016-07-15 00:00:00,1")))
         writer.flush()
         Customer.objects.filter(pk=first.pk).update(readings_count=1)  # the connection, used by others
-        writer.write_readings(writer.encode_readings(second.pk, ["2016-07-15 00:00:00,2"]))
-        writer.write_readings(writer.encode_readings(first.pk, ["2016-07-15 00:30:00,3"]))
+        writer.write_readings(writer.encode_readings(second.pk, parsed("2016-07-15 00:00:00,2")))
+        writer.write_readings(writer.encode_readings(first.pk, parsed("2016-07-15 00:30:00,3")))
         # The block ends with readings still streaming.
     assert sorted(Reading.objects.values_list("customer_id", "wh")) == [(first.pk, 1.0), (first.pk, 3.0), (second.pk, 2.0)]
 
@@ -102,7 +106,7 @@ def test_it_deletes_a_customers_rows_and_the_group_rows_left_empty():
     kept, gone = CustomerFactory(), CustomerFactory()
     with transaction.atomic(), writer_for(connection) as writer:
         for customer in (kept, gone):
-            writer.write_readings(writer.encode_readings(customer.pk, ["2016-07-15 00:00:00,1"]))
+            writer.write_readings(writer.encode_readings(customer.pk, parsed("2016-07-15 00:00:00,1")))
         writer.add(GroupDaily, GROUP_DAILY_COLUMNS, 3, [("a", "t", "2016-07-15", 1.0, 1, 1),
                                                         ("a", "t", "2016-07-16", 1.0, 1, 1)])
         writer.add(GroupDaily, GROUP_DAILY_COLUMNS, 3, [("a", "t", "2016-07-16", -1.0, -1, -1)])
@@ -116,25 +120,54 @@ def test_an_error_while_readings_stream_ends_them_with_it_and_rolls_everything_b
     customer = CustomerFactory()
     with pytest.raises(ZeroDivisionError):
         with transaction.atomic(), writer_for(connection) as writer:
-            writer.write_readings(writer.encode_readings(customer.pk, ["2016-07-15 00:00:00,1"]))
+            writer.write_readings(writer.encode_readings(customer.pk, parsed("2016-07-15 00:00:00,1")))
             1 / 0
     assert not Reading.objects.exists()  # and the connection is usable again
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's writer")
 def test_sqlite_binds_each_customers_readings_as_one_json_array():
-    assert SQLiteWriter(connection).encode_readings(7, ["2016-07-15 00:00:00,1", "2016-07-15 00:30:00,2.5"]) == (
+    assert SQLiteWriter(connection).encode_readings(7, parsed("2016-07-15 00:00:00,1", "2016-07-15 00:30:00,2.5")) == (
         7, '[["2016-07-15 00:00:00",1],["2016-07-15 00:30:00",2.5]]')
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's writer")
-def test_postgresql_streams_readings_as_copy_text_and_a_malformed_one_fails_the_run():
+def test_postgresql_streams_readings_in_binary_when_the_meters_zone_is_utc():
+    writer = PostgresWriter(connection)
+    assert writer.binary
+    encoded = writer.encode_readings(7, parsed("2016-07-15 00:00:00,1.5"))
+    # Three fields: 4 bytes of customer, 8 of µs since 2000-01-01, 8 of float64; all big-endian.
+    assert encoded == struct.pack(">hiiiqid", 3, 4, 7, 8, 521_856_000_000_000, 8, 1.5)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's writer")
+@override_settings(TIME_ZONE="Europe/London")
+def test_postgresql_streams_readings_as_copy_text_in_another_zone_and_a_malformed_one_fails_the_run():
     from psycopg.errors import InvalidTextRepresentation
 
     customer = CustomerFactory()
     writer = PostgresWriter(connection)
-    assert writer.encode_readings(7, ["2016-07-15 00:00:00,1"]) == "7\t2016-07-15 00:00:00\t1\n"
+    assert not writer.binary
+    assert writer.encode_readings(7, parsed("2016-07-15 00:00:00,1")) == "7\t2016-07-15 00:00:00\t1\n"
+    with transaction.atomic(), writer:  # a local time in summer, read back as written
+        writer.write_readings(writer.encode_readings(customer.pk, parsed("2016-07-15 00:30:00,2.5")))
+        assert writer.stored_readings(customer.pk) == Readings(["2016-07-15 00:30:00"], [2.5])
+        transaction.set_rollback(True)
     with pytest.raises(InvalidTextRepresentation):
         with transaction.atomic(), writer:
-            writer.write_readings(writer.encode_readings(customer.pk, ["2016-07-15 00:00:00,not a number"]))
+            writer.write_readings(writer.encode_readings(customer.pk, parsed("2016-07-15 00:00:00,not a number")))
     assert not Reading.objects.exists()
+
+
+def parsed(*lines: str) -> ParsedReadings:
+    """Readings as the parser gives them, from 'timestamp,wh' lines kept as written (a value that is
+    no number, which the parser would have turned away, comes through as the text only)."""
+
+    def number(text: str) -> float:
+        try:
+            return float(text)
+        except ValueError:
+            return math.nan
+
+    return ParsedReadings([line[:19] for line in lines], [number(line[20:]) for line in lines], len(lines),
+                          clean_lines=list(lines))
