@@ -9,12 +9,12 @@ from django.db.models import Count, F, Sum
 from .imports.medians import rebuild_area_aggregates
 from .imports.rows import as_readings, block_rows, daily_rows, history, profile_rows
 from .imports.writer import writer_for
-from .packed import FLOAT64, INT32, pack
-from .units import HALF_HOURS_PER_DAY, slot
 from .models import (
     AreaProfileMedian, AreaSeriesMedian, Customer, DailyConsumption, DayBlock, GroupBucketTotals, GroupDaily,
     GroupAlertBlocks, GroupHalfHour, GroupPeakBlocks, GroupRunningTotals, ProfileMonth, Reading,
 )
+from .packed import FLOAT64, INT32, pack
+from .units import HALF_HOURS_PER_DAY, slot
 
 
 @transaction.atomic

@@ -1,9 +1,10 @@
 """Arrays of numbers kept in one BinaryField: little-endian, whatever the machine.
 
 The group tables that hold a value per customer (GroupBucketTotals, GroupRunningTotals,
-GroupPeakBlocks) store them this way, so a page reads a group's customers in one row. The import
-writes them with numpy; the pages read them with numpy where they work on every customer at once
-(the summary's table and spread), and with the standard library's array where they pick a few.
+GroupPeakBlocks) store them this way, so a page reads a group's customers in one row; so do the
+tables that hold a value per half-hour slot (ProfileMonth, GroupHalfHour), 48 to a row. The import
+writes them with numpy or pack(); the pages read them with numpy where they work on every customer
+at once (the summary's table and spread), and with the standard library's array where they pick a few.
 """
 import sys
 from array import array

@@ -6,8 +6,8 @@ Pure computations, no database access. Readings are Wh per half hour, turned int
 import statistics
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from operator import add
 from datetime import date, datetime, timedelta
+from operator import add
 from typing import NamedTuple
 
 import numpy

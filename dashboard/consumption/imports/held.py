@@ -79,7 +79,8 @@ class HeldRows:
         )
 
     def write(self) -> None:
-        """Write everything held; then drop the group rows that shrank to nothing."""
+        """Write everything held; then drop the daily group rows that shrank to nothing (the half-hour
+        days are dropped as they are written)."""
         writer = self.writer
         if self.customer_tables:
             for (model, columns), files in zip(CUSTOMER_TABLES, zip(*self.customer_tables)):

@@ -46,7 +46,7 @@ class PostgresWriter(Writer):
         rows["wh"] = readings.values
         return rows.tobytes()
 
-    def write_readings(self, encoded: str) -> None:
+    def write_readings(self, encoded: bytes | str) -> None:
         if self._readings_copy is None:
             cursor = self._copy_stack.enter_context(self.connection.cursor())
             binary = " (FORMAT BINARY)" if self.binary else ""
@@ -59,10 +59,12 @@ class PostgresWriter(Writer):
 
     def flush(self) -> None:
         if self._readings_copy is not None:
-            if self.binary:
-                self._readings_copy.write(BINARY_TRAILER)
-            self._readings_copy = None
-            self._copy_stack.close()
+            copy, self._readings_copy = self._readings_copy, None
+            try:
+                if self.binary:
+                    copy.write(BINARY_TRAILER)
+            finally:
+                self._copy_stack.close()
 
     def close(self, *exc_info) -> None:
         self._readings_copy = None

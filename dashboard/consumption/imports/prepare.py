@@ -1,5 +1,5 @@
 """The work on one customer's file that needs no database: read, hash, parse, compute its rows and
-encode them for the writer. It runs in a worker thread, one file ahead of the thread that writes."""
+encode its readings for the writer. It runs in a worker thread, one file ahead of the thread that writes."""
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor

@@ -7,7 +7,8 @@ PostgreSQL has no such distinction and is left alone.
 
 Django cannot declare WITHOUT ROWID, and its SQLite schema editor rebuilds a table from the model
 when a later migration alters it, which would silently drop the clause: the tests check that these
-tables stay clustered (test_import_command.py), and such a migration must re-apply `cluster`.
+tables stay clustered (test_import_command.py), and such a migration must re-apply `cluster`. (0020 packs ProfileMonth into rows too wide to cluster,
+and leaves it an ordinary table.)
 """
 from django.db import migrations
 

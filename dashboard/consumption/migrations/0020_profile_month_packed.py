@@ -2,20 +2,33 @@
 readings as two packed arrays, where there was a row per slot.
 
 Going forward the old table is renamed away, the new one made and filled from it, and the old one
-dropped. Going back the same in reverse, and the old table clustered again on SQLite (0005), since
-Django makes it as an ordinary table.
+dropped; the new table is an ordinary one on SQLite, its rows too wide to cluster. Going back the
+same in reverse, and the old table clustered again on SQLite (0005), since Django makes it as an
+ordinary table.
 """
+import struct
 from functools import partial
 from importlib import import_module
 
 import django.db.models.deletion
 from django.db import migrations, models
 
-from consumption.packed import FLOAT64, INT32, pack, unpack
 
 clustering = import_module("consumption.migrations.0005_clustered_tables_on_sqlite")
 cluster = partial(clustering.rebuild, clustered=True, names=("ProfileMonth",))
 SLOTS = 48
+
+# The arrays' format (consumption.packed's), kept here so that this migration does not change with it.
+FLOAT64, INT32 = "d", "i"
+
+
+def pack(code: str, values) -> bytes:
+    return struct.pack(f"<{len(values)}{code}", *values)
+
+
+def unpack(code: str, data) -> tuple:
+    data = bytes(data)
+    return struct.unpack(f"<{len(data) // struct.calcsize(code)}{code}", data)
 
 
 def pack_slots(apps, schema_editor) -> None:

@@ -4,13 +4,25 @@ arrays, where there was a row per half hour.
 Going forward the old table is renamed away, the new one made and filled from it, and the old one
 dropped. Going back the same in reverse: a row per half hour with readings.
 """
+import struct
 from datetime import datetime, time, timedelta
 
 from django.db import migrations, models
 
-from consumption.packed import FLOAT64, INT32, pack, unpack
 
 SLOTS = 48
+
+# The arrays' format (consumption.packed's), kept here so that this migration does not change with it.
+FLOAT64, INT32 = "d", "i"
+
+
+def pack(code: str, values) -> bytes:
+    return struct.pack(f"<{len(values)}{code}", *values)
+
+
+def unpack(code: str, data) -> tuple:
+    data = bytes(data)
+    return struct.unpack(f"<{len(data) // struct.calcsize(code)}{code}", data)
 
 
 def pack_half_hours(apps, schema_editor) -> None:
