@@ -4,25 +4,15 @@ arrays, where there was a row per half hour.
 Going forward the old table is renamed away, the new one made and filled from it, and the old one
 dropped. Going back the same in reverse: a row per half hour with readings.
 """
-import struct
 from datetime import datetime, time, timedelta
+from importlib import import_module
 
 from django.db import migrations, models
 
-
-SLOTS = 48
-
-# The arrays' format (consumption.packed's), kept here so that this migration does not change with it.
-FLOAT64, INT32 = "d", "i"
-
-
-def pack(code: str, values) -> bytes:
-    return struct.pack(f"<{len(values)}{code}", *values)
-
-
-def unpack(code: str, data) -> tuple:
-    data = bytes(data)
-    return struct.unpack(f"<{len(data) // struct.calcsize(code)}{code}", data)
+# 0020's copy of the arrays' format, which does not change with consumption.packed.
+profile_packing = import_module("consumption.migrations.0020_profile_month_packed")
+FLOAT64, INT32, SLOTS = profile_packing.FLOAT64, profile_packing.INT32, profile_packing.SLOTS
+pack, unpack = profile_packing.pack, profile_packing.unpack
 
 
 def pack_half_hours(apps, schema_editor) -> None:
